@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages rme-bench needs to build, test, run and plot.
+# Usage: scripts/deps.sh [build|test|qemu]...   (default: build)
+# Idempotent and quiet when everything is already there; needs root (apt-get).
+set -euo pipefail
+
+BUILD_PKGS=(cmake make gcc g++ pkg-config libbenchmark-dev libhwloc-dev hwloc-nox
+            gnuplot-nox libcmocka-dev)
+TEST_PKGS=(python3)
+
+want=()
+for what in "${@:-build}"; do
+	case "$what" in
+	build) want+=("${BUILD_PKGS[@]}") ;;
+	test)  want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
+	*) echo "deps.sh: unknown package set '$what' (build|test)" >&2; exit 2 ;;
+	esac
+done
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing packages: ${missing[*]}; run as root (apt-get)" >&2
+	exit 1
+fi
+echo "deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
