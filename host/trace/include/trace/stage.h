@@ -51,6 +51,8 @@ enum fault_kind {
 };
 
 const char *fault_kind_name(enum fault_kind k);
+/* FAULT_KIND_COUNT if the name is unknown. */
+enum fault_kind fault_kind_from_name(const char *name);
 
 struct fault_record {
 	uint64_t ipa;

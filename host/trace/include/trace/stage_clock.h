@@ -7,10 +7,17 @@
  * CLOCK_MONOTONIC and measures resolution and the cost of one read; call it
  * once before any conversion. Conversions are pure arithmetic and safe from
  * any thread after init.
+ *
+ * Conversion is integer fixed point: ns = (ticks * mult) >> shift with
+ * mult < 2^32, evaluated without overflow for any span whose result fits
+ * in 64 bits of nanoseconds (centuries), so no float touches the hot path.
+ * Before init the scale is the identity (1 tick = 1 ns) and the info says
+ * "uncalibrated".
  */
 #ifndef TRACE_STAGE_CLOCK_H
 #define TRACE_STAGE_CLOCK_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -20,6 +27,16 @@ struct stage_clock_info {
 	double resolution_ns;   /* smallest observable non-zero step */
 	double read_cost_ns;    /* median cost of one stage_clock_now() */
 	uint64_t freq_hz;       /* ticks per second */
+	/* Additions (issue 3). */
+	bool invariant;         /* the counter rate is known to be constant */
+	const char *note;       /* why it may not be, or how it was judged */
+	double calibration_error_ppm; /* bracketing uncertainty of the best window */
+};
+
+/* Fixed-point ticks -> ns scale: ns = (ticks * mult) >> shift. */
+struct stage_clock_scale {
+	uint64_t mult;  /* < 2^32 */
+	uint32_t shift; /* <= 32 */
 };
 
 static inline uint64_t stage_clock_now(void)
@@ -39,9 +56,31 @@ static inline uint64_t stage_clock_now(void)
 #endif
 }
 
+/*
+ * Split ticks into 32-bit halves so that each product fits in 64 bits:
+ * (hi * 2^32 + lo) * mult >> shift
+ *   = ((hi * mult) << (32 - shift)) + ((lo * mult) >> shift)
+ * The second term is exact because 2^32 is a multiple of 2^shift.
+ */
+static inline uint64_t stage_clock_scale_ns(const struct stage_clock_scale *s,
+					    uint64_t ticks)
+{
+	uint64_t hi = ticks >> 32, lo = ticks & 0xffffffffu;
+	return ((hi * s->mult) << (32 - s->shift)) + ((lo * s->mult) >> s->shift);
+}
+
+/*
+ * Build the scale for a rate; the largest shift that keeps mult < 2^32
+ * gives the most precision. Returns 0, or -1 if the rate is unusable
+ * (not finite, <= 0, or slower than 1 tick per 2^32 ns).
+ */
+int stage_clock_scale_from_rate(struct stage_clock_scale *s, double ticks_per_ns);
+
 /* Calibrate (about 50 ms). Returns 0, or -1 if no usable clock. */
 int stage_clock_init(void);
 const struct stage_clock_info *stage_clock_info(void);
+/* The calibrated scale (identity before init). */
+const struct stage_clock_scale *stage_clock_scale(void);
 uint64_t stage_clock_ticks_to_ns(uint64_t ticks);
 
 #endif
