@@ -13,6 +13,16 @@
  * [0, size) when params.overlap is set (vCPUs racing on the same pages).
  * `shared` actions address the same offset through the realm's unprotected
  * alias (a normal VM has no alias and uses the same address).
+ *
+ * first_touch marks the accesses the pattern expects to fault: the first
+ * access to each host backing page (`page`: 4K or 2M) since that page was
+ * last given up (RIPAS EMPTY). Counting them gives the expected number of
+ * stage-2 data faults of this vCPU (pattern_count). Under `overlap` it is
+ * this vCPU's first touch; vCPUs racing on a page fault only once in total.
+ * A normal VM (realm == false) gets no SET_RIPAS actions at all.
+ *
+ * Failure: pattern_iter_start() validates every parameter and returns -1
+ * with a message naming the parameter; a failed iterator yields nothing.
  */
 #ifndef PAYLOAD_PATTERN_H
 #define PAYLOAD_PATTERN_H
@@ -73,6 +83,11 @@ struct pattern {
 	int (*init)(struct pattern_iter *it, char *err, size_t errlen);
 	/* Next action: 1 and *a filled, or 0 at the end of the stream. */
 	int (*next)(struct pattern_iter *it, struct payload_action *a);
+	/* Works on whole 2 MiB regions: size must be a multiple of 2 MiB. */
+	bool needs_regions;
+	/* Issues SET_RIPAS in a realm (refused with `overlap`: vCPUs would
+	 * change the RIPAS of pages another vCPU is touching). */
+	bool changes_ripas;
 };
 
 /* The registry. NULL if no pattern has this name. */
@@ -84,5 +99,19 @@ const struct pattern *pattern_at(size_t index);
 int pattern_iter_start(struct pattern_iter *it, const struct pattern *pat,
 		       const struct pattern_params *params, char *err, size_t errlen);
 int pattern_iter_next(struct pattern_iter *it, struct payload_action *a);
+
+/* What a whole stream does, found by running it (no closed forms to drift). */
+struct pattern_counts {
+	uint64_t actions;
+	uint64_t accesses;          /* READ + WRITE */
+	uint64_t first_touches;     /* expected stage-2 data faults */
+	uint64_t shared_first_touches;
+	uint64_t set_ripas;         /* SET_RIPAS actions (realm only) */
+	uint64_t ripas_bytes;       /* sum of their lengths */
+};
+
+/* Runs the pattern for params from the start. 0, or -1 with err. */
+int pattern_count(const struct pattern *pat, const struct pattern_params *params,
+		  struct pattern_counts *out, char *err, size_t errlen);
 
 #endif
