@@ -219,6 +219,11 @@ static void guest_exited(void *ctx, unsigned exit_reason)
 	sp->n.exits++;
 	sp->cur_exits++;
 	sp->last_exit_reason = exit_reason;
+	/* A guest never comes back from SYSTEM_OFF: the PSCI exit ends it. */
+	if (sp->cur.kind == SIM_GOP_SYSTEM_OFF) {
+		sp->finished = true;
+		advance(sp);
+	}
 }
 
 static const struct sim_guest_ops sim_payload_ops = {

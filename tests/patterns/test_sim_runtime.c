@@ -322,6 +322,31 @@ static void check_host_refusals(void)
 	fake_free(&f);
 }
 
+/* A CPU model may end the program with the PSCI exit instead of complete(). */
+static void check_system_off_by_exit(void)
+{
+	struct pattern_params p = { .size = K4, .page = K4, .vcpus = 1 };
+	struct sim_guest_layout l = layout_for(&p);
+	struct sim_payload sp;
+	struct sim_gop op;
+	char err[200];
+
+	snprintf(check_context, sizeof(check_context), "SYSTEM_OFF by PSCI exit");
+	CHECK(sim_payload_init(&sp, pattern_find("seq"), &p, &l, err, sizeof(err)) == 0);
+	struct sim_guest g = sim_payload_guest(&sp);
+
+	CHECK(g.ops->peek(g.ctx, &op) && op.kind == SIM_GOP_WRITE);
+	g.ops->complete(g.ctx, &(struct sim_gop_result){ .outcome = SIM_GOP_DONE });
+	CHECK(g.ops->peek(g.ctx, &op) && op.kind == SIM_GOP_SYSTEM_OFF);
+	CHECK(!sim_payload_finished(&sp));
+	g.ops->exited(g.ctx, RMI_EXIT_PSCI);
+	CHECK(sim_payload_finished(&sp));
+	CHECK(!g.ops->peek(g.ctx, &op));
+	CHECK_EQ_U64(sim_payload_counters(&sp)->exits, 1);
+	CHECK_EQ_U64(sim_payload_counters(&sp)->missed_faults, 1);  /* the write did not exit */
+	CHECK_EQ_U64(sim_payload_counters(&sp)->guest_errors, 0);
+}
+
 static void expect_layout_error(struct pattern_params p, struct sim_guest_layout l,
 				const char *want)
 {
@@ -374,6 +399,7 @@ int main(void)
 	check_all_patterns();
 	check_operation_shapes();
 	check_host_refusals();
+	check_system_off_by_exit();
 	check_layout_errors();
 	return check_report("test_sim_runtime");
 }

@@ -77,7 +77,7 @@ struct pattern_iter {
 struct pattern {
 	const char *name;
 	const char *summary;   /* one line for `rme-bench list patterns` */
-	bool needs_2m;         /* only meaningful on 2 MiB backing */
+	bool needs_2m;         /* only meaningful on 2 MiB backing: 4K refused */
 	/* Start a stream. Returns 0, or -1 with a message in err when the
 	 * parameters do not fit this pattern (size not a multiple, ...). */
 	int (*init)(struct pattern_iter *it, char *err, size_t errlen);

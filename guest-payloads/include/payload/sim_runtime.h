@@ -7,8 +7,8 @@
  * the unprotected alias bit set when the action is shared; a SET_RIPAS
  * becomes SIM_GOP_IPA_STATE_SET of [ipa, ipa + len), re-issued from
  * next_base while the host reports partial progress (as a real guest's RSI
- * loop does). The program ends with SIM_GOP_SYSTEM_OFF; after that has
- * completed, peek() returns false.
+ * loop does). The program ends with SIM_GOP_SYSTEM_OFF; once the CPU model
+ * has completed it or exited with it (the PSCI exit), peek() returns false.
  *
  * It takes the guest-side timestamps with stage_clock_now(): exited()
  * stamps exit_ts, and complete() of an operation that had exited stamps
