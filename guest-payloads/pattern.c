@@ -122,6 +122,10 @@ int pattern_count(const struct pattern *pat, const struct pattern_params *params
 	struct pattern_iter it;
 	struct payload_action a;
 
+	if (!out) {
+		payload_errf(err, errlen, "no place for the counts given");
+		return -1;
+	}
 	if (pattern_iter_start(&it, pat, params, err, errlen))
 		return -1;
 	*out = (struct pattern_counts){ 0 };

@@ -23,14 +23,14 @@ static void put_str(struct out *o, const char *s)
 		put_char(o, *s++);
 }
 
-static void put_uint(struct out *o, uint64_t v, unsigned base)
+static void put_uint(struct out *o, uint64_t v)
 {
 	char digits[24];
 	int n = 0;
 
 	do {
-		digits[n++] = "0123456789abcdef"[v % base];
-		v /= base;
+		digits[n++] = (char)('0' + v % 10);
+		v /= 10;
 	} while (v);
 	while (n)
 		put_char(o, digits[--n]);
@@ -45,12 +45,12 @@ static void put_size(struct out *o, uint64_t v)
 
 	for (size_t i = 0; v && i < sizeof(units) / sizeof(units[0]); i++) {
 		if (v % units[i].unit == 0) {
-			put_uint(o, v / units[i].unit, 10);
+			put_uint(o, v / units[i].unit);
 			put_char(o, units[i].suffix);
 			return;
 		}
 	}
-	put_uint(o, v, 10);
+	put_uint(o, v);
 }
 
 void payload_errf(char *err, size_t errlen, const char *fmt, ...)
@@ -68,8 +68,7 @@ void payload_errf(char *err, size_t errlen, const char *fmt, ...)
 		}
 		switch (*++fmt) {
 		case 's': put_str(&o, va_arg(ap, const char *)); break;
-		case 'u': put_uint(&o, va_arg(ap, uint64_t), 10); break;
-		case 'x': put_str(&o, "0x"); put_uint(&o, va_arg(ap, uint64_t), 16); break;
+		case 'u': put_uint(&o, va_arg(ap, uint64_t)); break;
 		case 'S': put_size(&o, va_arg(ap, uint64_t)); break;
 		default: put_char(&o, '%'); put_char(&o, *fmt); break;
 		}

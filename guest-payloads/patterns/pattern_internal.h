@@ -16,8 +16,8 @@
 
 /*
  * Formats into err (always NUL-terminated, truncated to errlen). Directives:
- * %s const char *, %u uint64_t decimal, %x uint64_t hex with 0x, %S uint64_t
- * byte size ("4K", "2M", "3G" when exact, decimal bytes otherwise). Numbers
+ * %s const char *, %u uint64_t decimal, %S uint64_t byte size ("4K", "2M",
+ * "3G" when exact, decimal bytes otherwise). Numbers
  * must be passed as uint64_t: the formatter reads them as such.
  */
 void payload_errf(char *err, size_t errlen, const char *fmt, ...);
@@ -69,7 +69,7 @@ struct pattern_program {
 };
 
 /* Starts the step engine on it (params and base already set). */
-void program_start(struct pattern_iter *it, const struct pattern_program *prog);
+void program_start(struct pattern_iter *it);
 /* Next action of the program; 1, or 0 at the end. */
 int program_next(struct pattern_iter *it, const struct pattern_program *prog,
 		 struct payload_action *a);
@@ -80,7 +80,7 @@ int program_next(struct pattern_iter *it, const struct pattern_program *prog,
 	{                                                                      \
 		(void)err;                                                     \
 		(void)errlen;                                                  \
-		program_start(it, &(prog));                                    \
+		program_start(it);                                             \
 		return 0;                                                      \
 	}                                                                      \
 	static int id##_next(struct pattern_iter *it, struct payload_action *a) \

@@ -8,9 +8,8 @@
 
 #define CHUNK_START(it) ((it)->state[0])
 
-void program_start(struct pattern_iter *it, const struct pattern_program *prog)
+void program_start(struct pattern_iter *it)
 {
-	(void)prog;
 	CHUNK_START(it) = 0;
 	it->phase = 0;
 	it->pos = 0;

@@ -236,6 +236,10 @@ int sim_payload_init(struct sim_payload *sp, const struct pattern *pat,
 		     const struct pattern_params *params,
 		     const struct sim_guest_layout *layout, char *err, size_t errlen)
 {
+	if (!sp) {
+		snprintf(err, errlen, "no sim_payload given");
+		return -1;
+	}
 	*sp = (struct sim_payload){ 0 };
 	if (!layout) {
 		snprintf(err, errlen, "no guest layout given");

@@ -102,6 +102,10 @@ static void check_registry_misuse(void)
 	p.size = 5000;
 	CHECK(pattern_iter_start(&it, pattern_find("seq"), &p, tiny, sizeof(tiny)) == -1);
 	CHECK(strlen(tiny) == sizeof(tiny) - 1 && !strncmp(tiny, "size 50", 7));
+	p.size = M2;
+	CHECK(pattern_count(pattern_find("seq"), &p, NULL, err, sizeof(err)) == -1);
+	CHECK_CONTAINS(err, "no place for the counts");
+	p.size = 5000;
 	/* No buffer at all is not a crash. */
 	CHECK(pattern_iter_start(&it, pattern_find("seq"), &p, NULL, 0) == -1);
 }

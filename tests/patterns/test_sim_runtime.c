@@ -392,6 +392,8 @@ static void check_layout_errors(void)
 	CHECK(sim_payload_init(&sp, pattern_find("seq"), &normal, &l, err, sizeof(err)) == 0);
 	CHECK(sim_payload_init(&sp, pattern_find("seq"), &normal, NULL, err, sizeof(err)) == -1);
 	CHECK_CONTAINS(err, "no guest layout");
+	CHECK(sim_payload_init(NULL, pattern_find("seq"), &normal, &l, err, sizeof(err)) == -1);
+	CHECK_CONTAINS(err, "no sim_payload");
 }
 
 int main(void)
