@@ -15,8 +15,10 @@
  * alias (a normal VM has no alias and uses the same address).
  *
  * first_touch marks the accesses the pattern expects to fault: the first
- * access to each host backing page (`page`: 4K or 2M) since that page was
- * last given up (RIPAS EMPTY). Counting them gives the expected number of
+ * access to each host backing page (`page`: 4K or 2M; the host maps a whole
+ * backing page per fault, protected and alias mappings separately), and in
+ * a realm the first access to a page after RIPAS EMPTY -> RAM (the host
+ * gave the page up). Counting them gives the expected number of
  * stage-2 data faults of this vCPU (pattern_count). Under `overlap` it is
  * this vCPU's first touch; vCPUs racing on a page fault only once in total.
  * A normal VM (realm == false) gets no SET_RIPAS actions at all.
