@@ -19,6 +19,7 @@
 #ifndef RMM_RMM_H
 #define RMM_RMM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "abi/rmi.h"
@@ -33,9 +34,16 @@ struct rmm;
 struct rmm_config {
 	enum rmi_abi abi;
 	unsigned max_s2sz;      /* largest IPA width accepted (default 48) */
+	/* Guest operations one REC_ENTER runs before an RMI_EXIT_IRQ, as a
+	 * timer interrupt would force on hardware (0: 1 << 20). */
+	unsigned guest_ops_per_entry;
+	/* RMI 1.0 REC_AUX_COUNT: auxiliary granules REC_CREATE requires
+	 * (0..16, default 0; 2.0 realms use none). */
+	unsigned rec_aux_count;
 };
 
-/* NULL on allocation failure. The DRAM must outlive the RMM. */
+/* NULL on allocation failure or an invalid config (errno EINVAL). The DRAM
+ * must outlive the RMM. */
 struct rmm *rmm_create(const struct rmm_config *cfg, struct phys_mem *dram);
 void rmm_destroy(struct rmm *rmm);
 
@@ -46,8 +54,18 @@ void rmm_smc(struct rmm *rmm, const struct smc_args *args, struct smc_res *res);
 struct smc_conduit rmm_conduit(struct rmm *rmm);
 
 /* Attach the program a REC's realm vCPU executes during REC_ENTER. The REC
- * must exist. Returns 0, or -1 if rec_pa is not a REC granule. */
+ * must exist and not be running. Returns 0, or -1 if rec_pa is not a REC
+ * granule, the REC is inside REC_ENTER, or the ops are incomplete. */
 int rmm_sim_rec_attach_guest(struct rmm *rmm, uint64_t rec_pa, struct sim_guest guest);
+
+/* Check the model's invariants (tests; no command may run concurrently):
+ * every granule in one state with a matching GPT PAS; every TABLE entry
+ * points to an RTT granule of the next level, reached exactly once; RTT
+ * refcounts equal their live entries; every ASSIGNED entry maps DATA
+ * granules, none twice, and every DATA granule is mapped; no unprotected
+ * entry maps a non-UNDELEGATED granule; RD refcounts equal their RECs.
+ * Returns 0, or -1 with a description of the first violation in why. */
+int rmm_sim_check_invariants(struct rmm *rmm, char *why, size_t len);
 
 /* ---- counters ---- */
 
@@ -71,8 +89,11 @@ void rmm_counts_read(const struct rmm *rmm, struct rmm_counts *out);
 void rmm_counts_reset(struct rmm *rmm);
 
 /* Stable slot of a FID in rmm_counts.cmd, or -1 for an unknown FID.
- * Slots cover the 1.0 and 2.0 command sets together. */
+ * Slots cover the 1.0 and 2.0 command sets together. FID 0x153 is
+ * DATA_CREATE in 1.0 and RTT_DATA_MAP_INIT in 2.0: rmi_command_slot()
+ * answers the 1.0 slot, rmi_command_slot_abi() the right one. */
 int rmi_command_slot(uint64_t fid);
+int rmi_command_slot_abi(uint64_t fid, enum rmi_abi abi);
 /* Spec name without prefix ("GRANULE_DELEGATE") of a slot, NULL if none. */
 const char *rmi_command_name_of_slot(int slot);
 /* FID of a spec name without prefix, for the given ABI; 0 if unknown. */
