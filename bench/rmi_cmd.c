@@ -117,7 +117,7 @@ static const struct cmd_desc commands[] = {
 	  { { 0 } }, PARAMS_NONE },
 	{ "RTT_FOLD", IN_BOTH(RMI_RTT_FOLD), { "rd", "ipa", "level" },
 	  { OUT("rtt", FMT_HEX) }, PARAMS_NONE },
-	{ "REC_AUX_COUNT", IN_BOTH(RMI_REC_AUX_COUNT), { "rd" },
+	{ "REC_AUX_COUNT", IN_1_0(RMI_REC_AUX_COUNT), { "rd" },
 	  { OUT("aux_count", FMT_DEC) }, PARAMS_NONE },
 	{ "RTT_INIT_RIPAS", IN_BOTH(RMI_RTT_INIT_RIPAS), { "rd", "base", "top" },
 	  { OUT("top", FMT_HEX) }, PARAMS_NONE },
