@@ -84,6 +84,50 @@ static void test_geometry(void)
 	CHECK_EQ(atomic_load(&mem.live_pages), 0);
 }
 
+/* Both ends and the middle of every IPA size, through every root page. */
+static void test_map_each_geometry(void)
+{
+	static const uint32_t ia_bits[] = { 32, 34, 36, 40, 42, 43, 44, 48 };
+
+	for (size_t i = 0; i < sizeof(ia_bits) / sizeof(ia_bits[0]); i++) {
+		struct fixture f;
+		const uint64_t limit = 1ULL << ia_bits[i];
+		uint64_t pa;
+		int level;
+		bool perm;
+
+		fixture_init(&f, ia_bits[i]);
+		for (unsigned int r = 0; r < f.pgt.nr_root_pages; r++) {
+			uint64_t ipa = r * (limit / f.pgt.nr_root_pages) + 5 * SZ_4K;
+
+			CHECK_EQ(kvm_pgtable_stage2_map(&f.pgt, ipa, SZ_4K, TEST_PA_BASE + r * SZ_4K,
+							KVM_PGTABLE_PROT_RW, &f.mc, 0), 0);
+		}
+		CHECK_EQ(kvm_pgtable_stage2_map(&f.pgt, limit - SZ_4K, SZ_4K, 0x3000,
+						KVM_PGTABLE_PROT_RW, &f.mc, 0), 0);
+		CHECK_EQ(kvm_pgtable_stage2_map(&f.pgt, limit / 2 + SZ_2M, SZ_2M, TEST_PA_BASE,
+						KVM_PGTABLE_PROT_R, &f.mc, 0), 0);
+		for (unsigned int r = 0; r < f.pgt.nr_root_pages; r++) {
+			uint64_t ipa = r * (limit / f.pgt.nr_root_pages) + 5 * SZ_4K;
+
+			CHECK_EQ(pgt_expect_mapped(&f.pgt, ipa, TEST_PA_BASE + r * SZ_4K,
+						   KVM_PGTABLE_PROT_RW), 0);
+		}
+		CHECK_EQ(pgt_expect_mapped(&f.pgt, limit - SZ_4K, 0x3000, KVM_PGTABLE_PROT_RW), 0);
+		CHECK_EQ(pgt_expect_mapped(&f.pgt, limit / 2 + SZ_2M + 77 * SZ_4K,
+					   TEST_PA_BASE + 77 * SZ_4K, KVM_PGTABLE_PROT_R), 0);
+		/* An untouched root entry faults at the start level. */
+		CHECK_EQ(kvm_pgtable_hw_translate(&f.pgt,
+						  limit / 4 + kvm_granule_size(f.pgt.start_level),
+						  false, &pa, &level, &perm), -EFAULT);
+		CHECK_EQ(level, f.pgt.start_level);
+		CHECK_EQ(kvm_pgtable_hw_translate(&f.pgt, limit, false, &pa, &level, &perm), -E2BIG);
+		CHECK_EQ(kvm_pgtable_stage2_map(&f.pgt, limit, SZ_4K, 0, KVM_PGTABLE_PROT_R, &f.mc, 0),
+			 -E2BIG);
+		fixture_fini(&f);
+	}
+}
+
 static void test_map_pages(void)
 {
 	struct fixture f;
@@ -459,6 +503,7 @@ static void test_walk_order(void)
 int main(void)
 {
 	test_geometry();
+	test_map_each_geometry();
 	test_map_pages();
 	test_map_blocks();
 	test_block_over_table();
