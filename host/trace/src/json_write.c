@@ -234,6 +234,12 @@ void json_double(struct json_writer *w, double v)
 		return;
 	}
 	char buf[40];
+	/* Whole numbers as plain digits (100000, not 1e+05): easier to read. */
+	if (v == trunc(v) && fabs(v) < 1e15) {
+		snprintf(buf, sizeof(buf), "%.0f", v);
+		write_literal(w, buf);
+		return;
+	}
 	for (int precision = 1; precision <= 17; precision++) {
 		snprintf(buf, sizeof(buf), "%.*g", precision, v);
 		if (strtod(buf, NULL) == v)
@@ -267,6 +273,43 @@ void json_member_bool(struct json_writer *w, const char *key, bool v)
 {
 	json_key(w, key);
 	json_bool(w, v);
+}
+
+void json_write_value(struct json_writer *w, const struct json_value *v)
+{
+	switch (v->type) {
+	case JSON_NULL:
+		json_null(w);
+		break;
+	case JSON_BOOL:
+		json_bool(w, v->boolean);
+		break;
+	case JSON_NUMBER:
+		if (v->number.fits_u64)
+			json_u64(w, v->number.u64);
+		else
+			json_double(w, v->number.value);
+		break;
+	case JSON_STRING:
+		json_string_n(w, v->string.chars, v->string.len);
+		break;
+	case JSON_ARRAY:
+		json_begin_array(w);
+		for (size_t i = 0; i < v->array.count; i++)
+			json_write_value(w, &v->array.items[i]);
+		json_end_array(w);
+		break;
+	case JSON_OBJECT:
+		json_begin_object(w);
+		for (size_t i = 0; i < v->object.count; i++) {
+			json_key(w, v->object.members[i].key);
+			json_write_value(w, &v->object.members[i].value);
+		}
+		json_end_object(w);
+		break;
+	default:
+		w->error = true;
+	}
 }
 
 int json_writer_finish(struct json_writer *w)

@@ -63,6 +63,10 @@ void json_member_u64(struct json_writer *w, const char *key, uint64_t v);
 void json_member_double(struct json_writer *w, const char *key, double v);
 void json_member_bool(struct json_writer *w, const char *key, bool v);
 
+/* Re-emit a parsed value (numbers that are not exact u64 go as doubles). */
+struct json_value;
+void json_write_value(struct json_writer *w, const struct json_value *v);
+
 /* 0 if exactly one complete value was written without error, else -1. */
 int json_writer_finish(struct json_writer *w);
 
