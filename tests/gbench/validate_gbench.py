@@ -71,6 +71,11 @@ def check_full_output(doc):
             check(gone not in r, name + " non-finite " + gone + " omitted")
         check("non-finite omitted: items_per_second,rate,zero_rate"
               in r.get("label", ""), name + " label names omitted counters")
+    name = "threaded/real_time/threads:2"
+    check(name in runs, "case " + name)
+    if name in runs:
+        check(runs[name]["threads"] == 2, name + " threads")
+        check(runs[name].get("per_thread") == 1, name + " avg over threads")
     check(not any(n.startswith(("fails", "returns_early", "refusals"))
                   for n in runs), "filter respected")
 
@@ -79,7 +84,7 @@ def main():
     prog = sys.argv[1]
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "gbench.json")
-        r = run(prog, "--benchmark_filter=^(touch|manual_zero)",
+        r = run(prog, "--benchmark_filter=^(touch|manual_zero|threaded)",
                 "--benchmark_min_time=0.01", "--benchmark_out=" + out,
                 "--benchmark_out_format=json")
         check(r.returncode == 0, "normal run exit 0 (got %d: %s)"

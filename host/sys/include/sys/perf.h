@@ -20,7 +20,14 @@
  * count a task-clock event together with other events in one group. It
  * is the group's time_enabled, which for a per-thread group is the
  * thread's on-CPU time while enabled, i.e. what task-clock counts; never
- * scaled. It is available whenever at least one event opened.
+ * scaled, and it includes kernel time whatever the scope. It is available
+ * whenever at least one event opened.
+ *
+ * Cost: opening probes each counter once (a few system calls). One group
+ * read is one read(): measured 0.63 us median on the development machine
+ * (2-core x86_64 VM, Linux 6.18, software events only; RelWithDebInfo).
+ * ctest's sys.costs prints the figure for the machine at hand. Cheap
+ * enough per run or per stage; too dear per fault on a 1 us fault path.
  *
  * Threads: a group counts the thread that opened it. Read and free it from
  * any one thread at a time; different groups are independent.
