@@ -190,10 +190,9 @@ static int map_install_table(const struct kvm_pgtable_visit_ctx *ctx)
 	if (!mc || mc->nobjs == 0)
 		return -ENOMEM;
 	table_pa = mc->pages[--mc->nobjs];
-	if (split)
-		fill_split_table(ctx->pgt, table_pa, ctx->old, ctx->level);
-
 	if (split) {
+		/* Fill before publishing: walkers see the whole table or none. */
+		fill_split_table(ctx->pgt, table_pa, ctx->old, ctx->level);
 		installed = try_break(ctx, ctx->level);
 		if (installed)
 			make(ctx, make_table_pte(table_pa));

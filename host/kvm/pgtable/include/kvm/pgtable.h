@@ -21,10 +21,16 @@
  *     entry first (the guest re-faults). Tables they unlink are not freed
  *     but queued until kvm_pgtable_stage2_reclaim(), the stand-in for an
  *     RCU grace period.
+ *     A shared map that returns 0 wrote its entries; a racing walker may
+ *     already have replaced them (KVM's answer is the same: the guest
+ *     re-faults if so). Queueing an unlinked table takes a small malloc'd
+ *     list node (never a table page); if that fails, -ENOMEM, unchanged.
  *   - Exclusive walks (no SHARED flag: unmap, destroy, reclaim, and map or
  *     relax_perms without the flag; the "write lock") must not run with any
  *     other walk or hw_translate on the same pgtable. They free unlinked
  *     tables at once.
+ * Unlike the kernel, a walk stops at the first non-zero visitor result,
+ * -EAGAIN included (the kernel's KVM_PGTABLE_WALK_HANDLE_FAULT behaviour).
  *
  * Failure: functions return 0 or a negative errno, as the kernel does:
  *   -EINVAL  misaligned or empty input, bad parameters;
@@ -218,7 +224,8 @@ struct kvm_pgtable {
  * ia_bits outside [32, 48] or incomplete mm_ops, -ENOMEM. */
 int kvm_pgtable_stage2_init(struct kvm_pgtable *pgt, uint32_t ia_bits,
 			    const struct kvm_pgtable_mm_ops *mm_ops);
-/* Free every table, queued ones and the root. Exclusive. */
+/* Free every table, queued ones and the root. Exclusive; only after a
+ * successful init (a struct kvm_pgtable holds a mutex: never copy one). */
 void kvm_pgtable_stage2_destroy(struct kvm_pgtable *pgt);
 
 void kvm_pgtable_get_stats(struct kvm_pgtable *pgt, struct kvm_pgtable_stats *out);
