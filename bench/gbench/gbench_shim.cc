@@ -17,6 +17,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -259,12 +260,17 @@ int run_all(int argc, char **argv)
 		status = 1;
 	}
 	if (!tmp.empty()) {
-		if (status == 0 && std::rename(tmp.c_str(), out.c_str()) != 0) {
+		// --benchmark_list_tests opens the file but writes nothing:
+		// an empty file is not a result.
+		struct stat st;
+		bool empty = stat(tmp.c_str(), &st) == 0 && st.st_size == 0;
+		if (status == 0 && !empty &&
+		    std::rename(tmp.c_str(), out.c_str()) != 0) {
 			std::fprintf(stderr, "gbench: cannot write %s: %s\n",
 				     out.c_str(), std::strerror(errno));
 			status = 1;
 		}
-		if (status != 0)
+		if (status != 0 || empty)
 			unlink(tmp.c_str());
 	}
 	return status;

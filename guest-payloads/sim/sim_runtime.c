@@ -110,7 +110,7 @@ static bool load_current(struct sim_payload *sp)
 		gop_from_action(sp, &a, &sp->cur);
 		sp->cur_first_touch = a.first_touch;
 	} else {
-		sp->cur = (struct sim_gop){ .kind = SIM_GOP_SYSTEM_OFF };
+		sp->cur = (struct sim_gop){ .kind = SIM_GOP_CPU_OFF };
 		sp->cur_first_touch = false;
 	}
 	sp->have_cur = true;
@@ -182,7 +182,7 @@ static void guest_complete(void *ctx, const struct sim_gop_result *res)
 	struct sim_payload *sp = ctx;
 
 	if (!load_current(sp)) {
-		guest_error(sp, "complete() reported after SYSTEM_OFF");
+		guest_error(sp, "complete() reported after CPU_OFF");
 		return;
 	}
 	if (sp->cur_exits)
@@ -200,7 +200,8 @@ static void guest_complete(void *ctx, const struct sim_gop_result *res)
 		sp->n.rsi_calls++;
 		advance(sp);
 		break;
-	case SIM_GOP_SYSTEM_OFF:
+	case SIM_GOP_SYSTEM_OFF: /* never issued by this runtime */
+	case SIM_GOP_CPU_OFF:
 		sp->finished = true;
 		advance(sp);
 		break;
@@ -213,14 +214,14 @@ static void guest_exited(void *ctx, unsigned exit_reason)
 
 	sp->exit_ts = stage_clock_now();
 	if (!load_current(sp)) {
-		guest_error(sp, "exited() reported after SYSTEM_OFF");
+		guest_error(sp, "exited() reported after CPU_OFF");
 		return;
 	}
 	sp->n.exits++;
 	sp->cur_exits++;
 	sp->last_exit_reason = exit_reason;
-	/* A guest never comes back from SYSTEM_OFF: the PSCI exit ends it. */
-	if (sp->cur.kind == SIM_GOP_SYSTEM_OFF) {
+	/* A guest never comes back from CPU_OFF: the PSCI exit ends it. */
+	if (sp->cur.kind == SIM_GOP_CPU_OFF || sp->cur.kind == SIM_GOP_SYSTEM_OFF) {
 		sp->finished = true;
 		advance(sp);
 	}

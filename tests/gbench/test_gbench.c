@@ -41,6 +41,7 @@ static void bench_touch(struct gb_state *st)
 		   GB_COUNTER_RATE);
 	gb_counter(st, "per_iter", (double)pages * (double)gb_iterations_done(st),
 		   GB_COUNTER_AVG_ITERATIONS);
+	gb_counter(st, "odd \"name\" \\", 1.0, GB_COUNTER_DEFAULT);
 	gb_set_bytes_processed(st, pages * 4096 * gb_iterations_done(st));
 	gb_set_label(st, "label with \"quotes\" and \\ backslash");
 }

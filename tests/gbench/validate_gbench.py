@@ -56,6 +56,7 @@ def check_full_output(doc):
         check(r["touches"] > 0, name + " rate counter")
         check(abs(r["per_iter"] - pages) < 1e-9, name + " avg counter")
         check(r["bytes_per_second"] > 0, name + " bytes_per_second")
+        check(r.get('odd "name" \\') == 1, name + " escaped counter name")
         check(r["label"] == 'label with "quotes" and \\ backslash',
               name + " label")
     for a, b in ((1, 2), (3, 4)):
@@ -104,6 +105,27 @@ def main():
             check(len(doc["benchmarks"]) == 2, "json display: 2 cases")
         except ValueError as e:
             check(False, "stdout strict JSON: %s" % e)
+
+        # Repetitions: the cv aggregate of all-zero times is 0/0.
+        r = run(prog, "--benchmark_filter=manual_zero/1/",
+                "--benchmark_repetitions=2", "--benchmark_format=json")
+        check(r.returncode == 0, "repetitions exit 0")
+        try:
+            doc = strict_load(r.stdout)
+            cv = [b for b in doc["benchmarks"]
+                  if b.get("aggregate_name") == "cv"]
+            check(len(cv) == 1 and "non-finite time written as 0"
+                  in cv[0].get("label", ""), "cv aggregate noted")
+        except (ValueError, KeyError) as e:
+            check(False, "repetitions strict JSON: %s" % e)
+
+        # Listing writes nothing to the output file: none is left.
+        listed = os.path.join(tmp, "list.json")
+        r = run(prog, "--benchmark_list_tests=true",
+                "--benchmark_out=" + listed)
+        check(r.returncode == 0 and "touch/pages:4" in r.stdout,
+              "list tests")
+        check(not glob.glob(listed + "*"), "list tests: no empty file")
 
         # Errors: exit 1, and no output file (not even a temporary).
         for case in ("fails", "returns_early"):

@@ -121,7 +121,7 @@ static void fake_ipa_state_set(struct fake_cpu *f, struct sim_payload *sp, const
 	f->stamps_out_of_order += sim_payload_resume_ts(sp) < exit_ts;
 }
 
-/* Runs the program to SYSTEM_OFF; false if it does not end in bound steps. */
+/* Runs the program to CPU_OFF; false if it does not end in bound steps. */
 static bool fake_run(struct fake_cpu *f, struct sim_payload *sp, uint64_t bound)
 {
 	struct sim_guest g = sim_payload_guest(sp);
@@ -187,7 +187,7 @@ static void check_pattern_run(const char *name, uint64_t page, uint64_t size, bo
 	CHECK_EQ_U64(n->rsi_calls, f.ripas_exits);
 	CHECK_EQ_U64(n->ripas_reissues, f.ripas_exits - want.set_ripas);
 	CHECK_EQ_U64(f.ripas_bytes, want.ripas_bytes);
-	CHECK_EQ_U64(n->ops, want.accesses + f.ripas_exits + 1);  /* + SYSTEM_OFF */
+	CHECK_EQ_U64(n->ops, want.accesses + f.ripas_exits + 1);  /* + CPU_OFF */
 	CHECK_EQ_U64(n->seas, 0);
 	CHECK_EQ_U64(n->guest_errors, 0);
 	CHECK(sim_payload_error(&sp)[0] == '\0');
@@ -310,15 +310,15 @@ static void check_host_refusals(void)
 	CHECK_EQ_U64(sim_payload_counters(sp)->guest_errors, 0);
 	fake_free(&f);
 
-	/* Reports after SYSTEM_OFF are the CPU model's bug: counted, no crash. */
-	snprintf(check_context, sizeof(check_context), "reports after SYSTEM_OFF");
+	/* Reports after CPU_OFF are the CPU model's bug: counted, no crash. */
+	snprintf(check_context, sizeof(check_context), "reports after CPU_OFF");
 	sp = run_misbehaving(FAKE_GOOD, "seq", &f);
 	struct sim_guest g = sim_payload_guest(sp);
 
 	g.ops->complete(g.ctx, &(struct sim_gop_result){ .outcome = SIM_GOP_DONE });
 	g.ops->exited(g.ctx, RMI_EXIT_SYNC);
 	CHECK_EQ_U64(sim_payload_counters(sp)->guest_errors, 2);
-	CHECK_CONTAINS(sim_payload_error(sp), "after SYSTEM_OFF");
+	CHECK_CONTAINS(sim_payload_error(sp), "after CPU_OFF");
 	fake_free(&f);
 }
 
@@ -331,13 +331,13 @@ static void check_system_off_by_exit(void)
 	struct sim_gop op;
 	char err[200];
 
-	snprintf(check_context, sizeof(check_context), "SYSTEM_OFF by PSCI exit");
+	snprintf(check_context, sizeof(check_context), "CPU_OFF by PSCI exit");
 	CHECK(sim_payload_init(&sp, pattern_find("seq"), &p, &l, err, sizeof(err)) == 0);
 	struct sim_guest g = sim_payload_guest(&sp);
 
 	CHECK(g.ops->peek(g.ctx, &op) && op.kind == SIM_GOP_WRITE);
 	g.ops->complete(g.ctx, &(struct sim_gop_result){ .outcome = SIM_GOP_DONE });
-	CHECK(g.ops->peek(g.ctx, &op) && op.kind == SIM_GOP_SYSTEM_OFF);
+	CHECK(g.ops->peek(g.ctx, &op) && op.kind == SIM_GOP_CPU_OFF);
 	CHECK(!sim_payload_finished(&sp));
 	g.ops->exited(g.ctx, RMI_EXIT_PSCI);
 	CHECK(sim_payload_finished(&sp));

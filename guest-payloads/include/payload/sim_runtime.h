@@ -7,14 +7,15 @@
  * the unprotected alias bit set when the action is shared; a SET_RIPAS
  * becomes SIM_GOP_IPA_STATE_SET of [ipa, ipa + len), re-issued from
  * next_base while the host reports partial progress (as a real guest's RSI
- * loop does). The program ends with SIM_GOP_SYSTEM_OFF; once the CPU model
+ * loop does). The program ends with SIM_GOP_CPU_OFF (each vCPU stops on its
+ * own; SYSTEM_OFF would power off the whole VM under the others); once the CPU model
  * has completed it or exited with it (the PSCI exit), peek() returns false.
  *
  * It takes the guest-side timestamps with stage_clock_now(): exited()
  * stamps exit_ts, and complete() of an operation that had exited stamps
  * resume_ts. It counts what the guest saw (sim_payload_counters). Guest
  * failures (RSI error or REJECT, a RIPAS change that makes no progress,
- * reports after SYSTEM_OFF) are counted and the first is kept as a
+ * reports after CPU_OFF) are counted and the first is kept as a
  * message; they never stop the program.
  *
  * One vCPU thread drives one sim_payload; there is no locking. No
@@ -63,7 +64,7 @@ struct sim_payload {
 	struct sim_gop cur;           /* valid when have_cur */
 	bool have_cur;
 	bool cur_first_touch;
-	bool finished;                /* SYSTEM_OFF completed */
+	bool finished;                /* CPU_OFF completed */
 	uint32_t cur_exits;           /* exits of the current operation */
 	unsigned last_exit_reason;
 	uint64_t exit_ts;

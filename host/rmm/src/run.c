@@ -10,6 +10,7 @@
  *   IPA_STATE_SET                  -> RIPAS_CHANGE exit (after RSI checks)
  *   HOST_CALL                      -> HOST_CALL exit
  *   SYSTEM_OFF                     -> PSCI exit, the realm is SYSTEM_OFF
+ *   CPU_OFF                        -> PSCI exit, the REC is not runnable
  *   end of program / no program    -> PSCI exit with SYSTEM_OFF in gprs[0]
  *                                     (the REC is done; the realm is not
  *                                     turned off, so other RECs go on)
@@ -261,6 +262,14 @@ static void rec_run_guest(struct run_ctx *c)
 			atomic_store_explicit(&rec->realm->state, REALM_SYSTEM_OFF, memory_order_release);
 			rec->finished = true;
 			exit_psci_system_off(c, true);
+			return;
+		case SIM_GOP_CPU_OFF:
+			/* The RMM handles CPU_OFF: the REC stops being runnable
+			 * and the host is told with a PSCI exit. */
+			rec->runnable = false;
+			rec->finished = true;
+			c->exit->gprs[0] = PSCI_CPU_OFF_FID;
+			exit_to_host(c, RMI_EXIT_PSCI, true);
 			return;
 		}
 		/* an operation kind this model does not know: end the program */

@@ -28,7 +28,9 @@ enum sim_gop_kind {
 	SIM_GOP_WRITE,         /* store to ipa */
 	SIM_GOP_IPA_STATE_SET, /* RSI_IPA_STATE_SET [ipa, top) -> ripas */
 	SIM_GOP_HOST_CALL,     /* RSI_HOST_CALL (a voluntary exit, no memory) */
-	SIM_GOP_SYSTEM_OFF,    /* PSCI SYSTEM_OFF: the program is finished */
+	SIM_GOP_SYSTEM_OFF,    /* PSCI SYSTEM_OFF: the whole VM powers off */
+	SIM_GOP_CPU_OFF,       /* PSCI CPU_OFF: this vCPU's program is finished;
+				* the VM and its other vCPUs go on */
 };
 
 struct sim_gop {
