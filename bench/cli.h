@@ -1,0 +1,21 @@
+/*
+ * Small command-line helpers shared by the rme-bench subcommands: sizes
+ * with K/M/G suffixes, unsigned integers, comma lists. Every parser
+ * returns 0, or -1 with a message naming the option and the bad text.
+ */
+#ifndef BENCH_CLI_H
+#define BENCH_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int cli_parse_size(const char *opt, const char *text, uint64_t *out, char *err, size_t errlen);
+int cli_parse_u64(const char *opt, const char *text, uint64_t max, uint64_t *out, char *err,
+		  size_t errlen);
+/* Split a comma list in place into at most `max` items; -1 if empty/too many. */
+int cli_split_list(const char *opt, char *text, char **items, size_t max, size_t *n,
+		   char *err, size_t errlen);
+/* "4K", "2M", "256M", "1G" or plain bytes for printing and file names. */
+const char *cli_format_size(uint64_t bytes, char *buf, size_t len);
+
+#endif

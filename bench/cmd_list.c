@@ -1,0 +1,56 @@
+/*
+ * `rme-bench list patterns|policies|profiles|stages`.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "kvm/policy.h"
+#include "payload/pattern_list.h"
+#include "trace/stage.h"
+
+static void list_policies(void)
+{
+	for (size_t i = 0; kvm_policy_at(i); i++) {
+		const struct kvm_policy *p = kvm_policy_at(i);
+		printf("%-10s %-7s %-8s %s\n", p->name, p->vm == VM_REALM ? "realm" : "normal",
+		       p->vm == VM_REALM ? (p->abi == RMI_ABI_1_0 ? "RMI 1.0" : "RMI 2.0") : "-",
+		       p->summary);
+	}
+}
+
+static void list_stages(void)
+{
+	for (int s = 0; s < STAGE_COUNT; s++)
+		printf("%-17s %s\n", stage_name(s), stage_description(s));
+}
+
+static void list_profiles(void)
+{
+	printf("%-10s %s\n", "none",
+	       "no modeled costs: every number is the simulator's own measured work");
+}
+
+int cmd_list(int argc, char **argv)
+{
+	const char *what = argc > 1 ? argv[1] : NULL;
+
+	if (argc != 2 || !what) {
+		fprintf(stderr, "usage: rme-bench list patterns|policies|profiles|stages\n");
+		return 2;
+	}
+	if (!strcmp(what, "patterns"))
+		pattern_list_print(stdout);
+	else if (!strcmp(what, "policies"))
+		list_policies();
+	else if (!strcmp(what, "profiles"))
+		list_profiles();
+	else if (!strcmp(what, "stages"))
+		list_stages();
+	else {
+		fprintf(stderr, "rme-bench list: unknown list '%s' "
+				"(patterns, policies, profiles, stages)\n", what);
+		return 2;
+	}
+	return 0;
+}

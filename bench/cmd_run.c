@@ -1,0 +1,592 @@
+/*
+ * `rme-bench run`: measure stage-2 faults for a set of configurations and
+ * write one results directory (meta.json, faults.csv, summary.json).
+ *
+ * With no options it runs the default suite of the sim backend: realm
+ * (cca-v1) and normal VMs, patterns seq, block, fold, unfold, ripas and
+ * shared, 256 MiB per vCPU, 1 and 2 vCPUs. Every configuration runs in a
+ * fresh VM (and RMM); --repeat N pools N fresh runs into one summary entry.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "kvm/policy.h"
+#include "sim_harness.h"
+#include "trace/results.h"
+#include "trace/stage_clock.h"
+#include "trace/stats.h"
+
+#define MAX_LIST 16
+
+struct run_options {
+	bool want_realm, want_normal;
+	const struct pattern *patterns[MAX_LIST];
+	size_t n_patterns;
+	unsigned vcpus[MAX_LIST];
+	size_t n_vcpus;
+	uint64_t size;
+	uint64_t page;                  /* 0: each pattern's default */
+	const struct kvm_policy *realm_policy;
+	const char *profile;
+	uint64_t repeat;
+	uint64_t seed;
+	bool stage_timing;
+	int pin[KVM_MAX_VCPUS];
+	size_t n_pin;
+	const char *out;
+	char out_buf[128];
+};
+
+static const char *const default_patterns[] = { "seq", "block", "fold", "unfold",
+						 "ripas", "shared" };
+static const unsigned default_vcpus[] = { 1, 2 };
+
+/* Backing a pattern runs on when --page is not given: block mappings
+ * and folds need 2 MiB backing; everything else is about 4 KiB pages. */
+static uint64_t default_page_for(const struct pattern *p)
+{
+	if (p->needs_2m || !strcmp(p->name, "fold") || !strcmp(p->name, "unfold"))
+		return PATTERN_SZ_2M;
+	return PATTERN_SZ_4K;
+}
+
+static void run_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rme-bench run [OPTIONS]\n"
+		"  --backend sim|kvm     sim (default): the embedded RMM and host model\n"
+		"  --vm realm|normal|both              (default both)\n"
+		"  --pattern LIST        comma list, see 'rme-bench list patterns'\n"
+		"                        (default seq,block,fold,unfold,ripas,shared)\n"
+		"  -b, --size BYTES      memory per vCPU, K/M/G suffixes (default 256M)\n"
+		"  -s, --page 4K|2M      host backing page (default: 2M for block, fold and\n"
+		"                        unfold, 4K otherwise); anonymous / anonymous_thp too\n"
+		"  -v, --vcpus LIST      vCPU counts, comma list (default 1,2)\n"
+		"  --abi 1.0|2.0         RMI ABI of the realm policy (default 1.0)\n"
+		"  --policy NAME         realm policy (cca-v1, cca-rmm2; see list policies)\n"
+		"  --profile NAME        cost profile (see list profiles; default none)\n"
+		"  --repeat N            fresh runs pooled per configuration (default 1)\n"
+		"  --seed N              seed of randomised patterns (default 1)\n"
+		"  --pin CPULIST         pin vCPU i to the i-th CPU of the list (e.g. 0-3)\n"
+		"  --stage-timing on|off off: time whole faults only (overhead check)\n"
+		"  --out DIR             results directory (default results/run-<time>-sim)\n");
+}
+
+static int bad(const char *msg)
+{
+	fprintf(stderr, "rme-bench run: %s\n", msg);
+	return 2;
+}
+
+static int parse_patterns(struct run_options *o, char *text, char *err, size_t len)
+{
+	char *items[MAX_LIST];
+	if (cli_split_list("--pattern", text, items, MAX_LIST, &o->n_patterns, err, len))
+		return -1;
+	for (size_t i = 0; i < o->n_patterns; i++) {
+		o->patterns[i] = pattern_find(items[i]);
+		if (!o->patterns[i]) {
+			snprintf(err, len, "--pattern: unknown pattern '%s' "
+					   "(see 'rme-bench list patterns')", items[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int parse_vcpus(struct run_options *o, char *text, char *err, size_t len)
+{
+	char *items[MAX_LIST];
+	if (cli_split_list("--vcpus", text, items, MAX_LIST, &o->n_vcpus, err, len))
+		return -1;
+	for (size_t i = 0; i < o->n_vcpus; i++) {
+		uint64_t v;
+		if (cli_parse_u64("--vcpus", items[i], KVM_MAX_VCPUS, &v, err, len))
+			return -1;
+		if (!v) {
+			snprintf(err, len, "--vcpus: a VM needs at least one vCPU");
+			return -1;
+		}
+		o->vcpus[i] = (unsigned)v;
+	}
+	return 0;
+}
+
+static int parse_page(struct run_options *o, const char *text, char *err, size_t len)
+{
+	if (!strcmp(text, "4K") || !strcmp(text, "4k") || !strcmp(text, "anonymous"))
+		o->page = PATTERN_SZ_4K;
+	else if (!strcmp(text, "2M") || !strcmp(text, "2m") || !strcmp(text, "anonymous_thp"))
+		o->page = PATTERN_SZ_2M;
+	else {
+		snprintf(err, len, "--page: '%s' is not 4K or 2M", text);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_pin(struct run_options *o, char *text, char *err, size_t len)
+{
+	o->n_pin = 0;
+	for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		uint64_t lo, hi;
+		char *dash = strchr(tok, '-');
+		if (dash)
+			*dash = 0;
+		if (cli_parse_u64("--pin", tok, 4095, &lo, err, len) ||
+		    cli_parse_u64("--pin", dash ? dash + 1 : tok, 4095, &hi, err, len))
+			return -1;
+		if (hi < lo) {
+			snprintf(err, len, "--pin: range %llu-%llu is reversed",
+				 (unsigned long long)lo, (unsigned long long)hi);
+			return -1;
+		}
+		for (uint64_t c = lo; c <= hi; c++) {
+			if (o->n_pin == KVM_MAX_VCPUS) {
+				snprintf(err, len, "--pin: more than %d CPUs", KVM_MAX_VCPUS);
+				return -1;
+			}
+			o->pin[o->n_pin++] = (int)c;
+		}
+	}
+	if (!o->n_pin) {
+		snprintf(err, len, "--pin: empty CPU list");
+		return -1;
+	}
+	long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+	for (size_t i = 0; i < o->n_pin; i++)
+		if (o->pin[i] >= ncpu) {
+			snprintf(err, len, "--pin: CPU %d does not exist (this host has %ld)",
+				 o->pin[i], ncpu);
+			return -1;
+		}
+	return 0;
+}
+
+enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
+       OPT_REPEAT, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING };
+
+static const struct option long_opts[] = {
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "vm", required_argument, NULL, OPT_VM },
+	{ "pattern", required_argument, NULL, OPT_PATTERN },
+	{ "size", required_argument, NULL, 'b' },
+	{ "page", required_argument, NULL, 's' },
+	{ "vcpus", required_argument, NULL, 'v' },
+	{ "abi", required_argument, NULL, OPT_ABI },
+	{ "policy", required_argument, NULL, OPT_POLICY },
+	{ "profile", required_argument, NULL, OPT_PROFILE },
+	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "out", required_argument, NULL, OPT_OUT },
+	{ "stage-timing", required_argument, NULL, OPT_STAGE_TIMING },
+	{ "help", no_argument, NULL, 'h' },
+	{ 0 },
+};
+
+/* Options -> run_options, with every cross-option check. 0, 1 (help), 2. */
+static int parse_options(int argc, char **argv, struct run_options *o)
+{
+	const char *abi = NULL, *policy = NULL, *vm = "both";
+	char err[256];
+	int c;
+
+	*o = (struct run_options){ .size = 256ULL << 20, .repeat = 1, .seed = 1,
+				   .stage_timing = true, .profile = "none" };
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "b:s:v:h", long_opts, NULL)) != -1) {
+		int e = 0;
+		switch (c) {
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "kvm"))
+				return bad("--backend kvm: the real KVM backend is not in this "
+					   "build yet; use --backend sim");
+			if (strcmp(optarg, "sim"))
+				return bad("--backend: expected sim or kvm");
+			break;
+		case OPT_VM: vm = optarg; break;
+		case OPT_PATTERN: e = parse_patterns(o, optarg, err, sizeof(err)); break;
+		case 'b': e = cli_parse_size("--size", optarg, &o->size, err, sizeof(err)); break;
+		case 's': e = parse_page(o, optarg, err, sizeof(err)); break;
+		case 'v': e = parse_vcpus(o, optarg, err, sizeof(err)); break;
+		case OPT_ABI: abi = optarg; break;
+		case OPT_POLICY: policy = optarg; break;
+		case OPT_PROFILE: o->profile = optarg; break;
+		case OPT_REPEAT:
+			e = cli_parse_u64("--repeat", optarg, 1000, &o->repeat, err, sizeof(err));
+			if (!e && !o->repeat)
+				return bad("--repeat: at least 1");
+			break;
+		case OPT_SEED: e = cli_parse_u64("--seed", optarg, UINT64_MAX, &o->seed, err,
+						 sizeof(err)); break;
+		case OPT_PIN: e = parse_pin(o, optarg, err, sizeof(err)); break;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_STAGE_TIMING:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return bad("--stage-timing: expected on or off");
+			o->stage_timing = !strcmp(optarg, "on");
+			break;
+		case 'h': run_usage(stdout); return 1;
+		default:
+			snprintf(err, sizeof(err), "unknown or incomplete option '%s'",
+				 argv[optind - 1]);
+			e = -1;
+		}
+		if (e)
+			return bad(err);
+	}
+	if (optind < argc) {
+		snprintf(err, sizeof(err), "unexpected argument '%s'", argv[optind]);
+		return bad(err);
+	}
+
+	if (!strcmp(vm, "both"))
+		o->want_realm = o->want_normal = true;
+	else if (!strcmp(vm, "realm"))
+		o->want_realm = true;
+	else if (!strcmp(vm, "normal"))
+		o->want_normal = true;
+	else
+		return bad("--vm: expected realm, normal or both");
+
+	if (abi && strcmp(abi, "1.0") && strcmp(abi, "2.0"))
+		return bad("--abi: expected 1.0 or 2.0");
+	if (policy) {
+		o->realm_policy = kvm_policy_find(policy);
+		if (!o->realm_policy) {
+			snprintf(err, sizeof(err), "--policy: unknown policy '%s' "
+						   "(see 'rme-bench list policies')", policy);
+			return bad(err);
+		}
+		if (o->realm_policy->vm != VM_REALM) {
+			/* `--policy normal` names the baseline: only normal VMs. */
+			if (!strcmp(vm, "realm"))
+				return bad("--policy normal is the normal-VM baseline; "
+					   "it cannot run --vm realm");
+			o->want_realm = false;
+			o->want_normal = true;
+			o->realm_policy = NULL;
+		}
+	}
+	if (o->want_realm) {
+		if (!o->realm_policy)
+			o->realm_policy = kvm_policy_find(abi && !strcmp(abi, "2.0") ? "cca-rmm2"
+										  : "cca-v1");
+		const char *pabi = o->realm_policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0";
+		if (abi && strcmp(abi, pabi)) {
+			snprintf(err, sizeof(err), "--policy %s speaks RMI %s; it cannot run "
+				 "with --abi %s", o->realm_policy->name, pabi, abi);
+			return bad(err);
+		}
+	}
+	if (strcmp(o->profile, "none")) {
+		snprintf(err, sizeof(err), "--profile: unknown profile '%s' "
+					   "(see 'rme-bench list profiles')", o->profile);
+		return bad(err);
+	}
+
+	if (!o->n_patterns)
+		for (size_t i = 0; i < sizeof(default_patterns) / sizeof(*default_patterns); i++)
+			o->patterns[o->n_patterns++] = pattern_find(default_patterns[i]);
+	if (!o->n_vcpus)
+		for (size_t i = 0; i < sizeof(default_vcpus) / sizeof(*default_vcpus); i++)
+			o->vcpus[o->n_vcpus++] = default_vcpus[i];
+	for (size_t i = 0; i < o->n_vcpus; i++)
+		if (o->n_pin && o->n_pin < o->vcpus[i]) {
+			snprintf(err, sizeof(err), "--pin lists %zu CPUs for %u vCPUs", o->n_pin,
+				 o->vcpus[i]);
+			return bad(err);
+		}
+	/* Every pattern must accept the size and page before anything runs. */
+	for (size_t i = 0; i < o->n_patterns; i++) {
+		struct pattern_iter it;
+		struct pattern_params pp = {
+			.size = o->size, .page = o->page ? o->page : default_page_for(o->patterns[i]),
+			.vcpus = 1, .seed = o->seed, .realm = true,
+		};
+		if (pattern_iter_start(&it, o->patterns[i], &pp, err, sizeof(err))) {
+			char msg[320];
+			snprintf(msg, sizeof(msg), "--pattern %s: %s", o->patterns[i]->name, err);
+			return bad(msg);
+		}
+	}
+	return 0;
+}
+
+/* ---- running ---- */
+
+struct pooled {
+	struct fault_record *faults;
+	size_t n_faults;
+	struct sim_run_result last;    /* counts summed into here */
+	uint64_t dropped, total_ns;
+};
+
+static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
+{
+	if (r->n_faults) {
+		struct fault_record *f = realloc(p->faults, (p->n_faults + r->n_faults) *
+							      sizeof(*f));
+		if (!f)
+			return -1;
+		memcpy(f + p->n_faults, r->faults, r->n_faults * sizeof(*f));
+		p->faults = f;
+		p->n_faults += r->n_faults;
+	}
+	p->dropped += r->dropped_faults;
+	p->total_ns += r->total_ns;
+	if (first) {
+		p->last = *r;
+		p->last.faults = NULL;
+		return 0;
+	}
+	for (size_t i = 0; i < r->n_counts; i++) {
+		size_t j = 0;
+		while (j < p->last.n_counts && strcmp(p->last.counts[j].name, r->counts[i].name))
+			j++;
+		if (j == p->last.n_counts && j < SIM_MAX_COUNTS)
+			p->last.counts[p->last.n_counts++] = (struct results_count){ r->counts[i].name, 0 };
+		if (j < SIM_MAX_COUNTS)
+			p->last.counts[j].count += r->counts[i].count;
+	}
+#define SUM(f) p->last.f += r->f
+	SUM(rmi_calls); SUM(guest_accesses); SUM(guest_first_touches); SUM(guest_exits);
+	SUM(guest_seas); SUM(guest_errors); SUM(missed_faults); SUM(unexpected_exits);
+	SUM(races); SUM(mmio_exits); SUM(irq_exits); SUM(leaked_granules);
+#undef SUM
+	return 0;
+}
+
+static void print_header(void)
+{
+	printf("%-6s %-8s %-9s %-4s %-3s %6s %9s %10s %10s %10s %9s %10s\n", "vm", "pattern",
+	       "policy", "abi", "pg", "vcpus", "faults", "p50_ns", "p99_ns", "mean_ns",
+	       "rmi/flt", "faults/s");
+}
+
+static void print_row(const struct sim_run_config *cfg, const char *abi, const struct pooled *p)
+{
+	uint64_t *samples = malloc((p->n_faults ? p->n_faults : 1) * sizeof(*samples));
+	struct sample_stats st = { 0 };
+	char pg[16];
+
+	if (samples) {
+		for (size_t i = 0; i < p->n_faults; i++)
+			samples[i] = p->faults[i].total_ns;
+		if (p->n_faults)
+			stats_summarize(samples, p->n_faults, &st);
+		free(samples);
+	}
+	double per_fault = p->n_faults ? (double)p->last.rmi_calls / (double)p->n_faults : 0;
+	double rate = p->total_ns ? (double)p->n_faults * 1e9 / (double)p->total_ns : 0;
+	printf("%-6s %-8s %-9s %-4s %-3s %6u %9zu %10llu %10llu %10.0f %9.2f %10.0f\n",
+	       cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name, cfg->policy->name,
+	       abi, cli_format_size(cfg->page, pg, sizeof(pg)), cfg->vcpus, p->n_faults,
+	       (unsigned long long)st.p50, (unsigned long long)st.p99, st.mean, per_fault, rate);
+	fflush(stdout);
+}
+
+static int record_run(struct results_writer *w, const struct sim_run_config *cfg,
+		      const char *abi, const struct pooled *p, uint64_t repeat)
+{
+	const struct sim_run_result *r = &p->last;
+	char pg[16], err[256];
+	struct results_extra extra[] = {
+		{ "repeat", (double)repeat },
+		{ "stage_timing", cfg->stage_timing ? 1 : 0 },
+		{ "expected_faults", (double)r->guest_first_touches },
+		{ "missed_faults", (double)r->missed_faults },
+		{ "unexpected_exits", (double)r->unexpected_exits },
+		{ "guest_accesses", (double)r->guest_accesses },
+		{ "guest_seas", (double)r->guest_seas },
+		{ "races", (double)r->races },
+		{ "irq_exits", (double)r->irq_exits },
+		{ "mmio_exits", (double)r->mmio_exits },
+		{ "leaked_granules", (double)r->leaked_granules },
+		{ "rmi_calls_per_fault", p->n_faults ? (double)r->rmi_calls / (double)p->n_faults : 0 },
+	};
+	struct results_run run = {
+		.vm = cfg->vm == VM_REALM ? "realm" : "normal",
+		.pattern = cfg->pattern->name,
+		.policy = cfg->policy->name,
+		.abi = abi,
+		.page = cli_format_size(cfg->page, pg, sizeof(pg)),
+		.size = cfg->size,
+		.vcpus = cfg->vcpus,
+		.faults = p->faults,
+		.n_faults = p->n_faults,
+		.dropped_faults = p->dropped,
+		.counts = r->counts,
+		.n_counts = r->n_counts,
+		.total_ns = p->total_ns,
+		.source = RESULTS_SOURCE_SIM_MEASURED,
+		.extra = extra,
+		.n_extra = sizeof(extra) / sizeof(extra[0]),
+	};
+	if (results_add_run(w, &run, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rme-bench run: results: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+static int run_config(struct results_writer *w, const struct run_options *o,
+		      struct sim_run_config *cfg)
+{
+	const char *abi = cfg->vm == VM_REALM ? (cfg->policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0")
+					      : "-";
+	struct pooled pool = { 0 };
+	int ret = 0;
+
+	for (uint64_t rep = 0; rep < o->repeat && !ret; rep++) {
+		struct sim_run_result r;
+		cfg->seed = o->seed + rep;
+		if (sim_run(cfg, &r)) {
+			fprintf(stderr, "rme-bench run: %s %s %s: %s\n",
+				cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
+				cfg->policy->name, r.error);
+			ret = -1;
+			break;
+		}
+		if (r.error[0]) {
+			fprintf(stderr, "rme-bench run: %s\n", r.error);
+			ret = -1;
+		}
+		if (pool_add(&pool, &r, rep == 0))
+			ret = -1;
+		sim_run_result_free(&r);
+	}
+	if (!ret) {
+		print_row(cfg, abi, &pool);
+		if (pool.last.missed_faults || pool.last.unexpected_exits || pool.dropped)
+			fprintf(stderr, "rme-bench run: warning: %s/%s: %llu expected faults did "
+				"not happen, %llu exits were not expected, %llu records dropped\n",
+				cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
+				(unsigned long long)pool.last.missed_faults,
+				(unsigned long long)pool.last.unexpected_exits,
+				(unsigned long long)pool.dropped);
+		if (pool.last.leaked_granules)
+			fprintf(stderr, "rme-bench run: warning: %llu granules could not be "
+				"undelegated at teardown\n",
+				(unsigned long long)pool.last.leaked_granules);
+		ret = record_run(w, cfg, abi, &pool, o->repeat);
+	}
+	free(pool.faults);
+	return ret;
+}
+
+static const char *default_out_dir(struct run_options *o)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	mkdir("results", 0755);
+	snprintf(o->out_buf, sizeof(o->out_buf), "results/run-%s-sim", stamp);
+	return o->out_buf;
+}
+
+static int write_meta_extras(struct results_writer *w, const struct run_options *o)
+{
+	char err[256], pins[1024] = "[";
+	size_t len = 1;
+
+	for (size_t i = 0; i < o->n_pin && len < sizeof(pins) - 16; i++)
+		len += (size_t)snprintf(pins + len, sizeof(pins) - len, "%s%d", i ? "," : "",
+					o->pin[i]);
+	snprintf(pins + len, sizeof(pins) - len, "]");
+	if (results_meta_add_json(w, "pin_cpus", pins, err, sizeof(err)) ||
+	    results_meta_add_u64(w, "seed", o->seed, err, sizeof(err)) ||
+	    results_meta_add_string(w, "stage_timing", o->stage_timing ? "on" : "off", err,
+				    sizeof(err)) ||
+	    results_meta_add_string(w, "rmm", "rme-bench RMM model (host/rmm)", err,
+				    sizeof(err)) ||
+	    results_meta_add_string(w, "note",
+				    "sim backend: times are this host's execution of the RMM "
+				    "and KVM host models, not hardware; counts are exact",
+				    err, sizeof(err))) {
+		fprintf(stderr, "rme-bench run: meta.json: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_options o;
+	char err[256];
+	int ret = parse_options(argc, argv, &o);
+
+	if (ret)
+		return ret == 1 ? 0 : ret;
+	if (stage_clock_init()) {
+		fprintf(stderr, "rme-bench run: no usable clock\n");
+		return 1;
+	}
+	const char *out = o.out ? o.out : default_out_dir(&o);
+	struct results_meta meta = {
+		.backend = "sim",
+		.abi = o.realm_policy ? (o.realm_policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0") : "-",
+		.policy = o.realm_policy ? o.realm_policy->name : "normal",
+		.profile = o.profile,
+		.source = RESULTS_SOURCE_SIM_MEASURED,
+		.argc = argc + 1,
+		.argv = argv - 1,
+	};
+	struct results_writer *w = results_open(out, &meta, err, sizeof(err));
+	if (!w) {
+		fprintf(stderr, "rme-bench run: %s\n", err);
+		return 1;
+	}
+	if (write_meta_extras(w, &o)) {
+		results_discard(w);
+		return 1;
+	}
+
+	print_header();
+	ret = 0;
+	for (size_t pi = 0; pi < o.n_patterns && !ret; pi++) {
+		for (size_t vi = 0; vi < o.n_vcpus && !ret; vi++) {
+			for (int vm = 0; vm < 2 && !ret; vm++) {
+				if ((vm == 0 && !o.want_realm) || (vm == 1 && !o.want_normal))
+					continue;
+				struct sim_run_config cfg = {
+					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
+					.policy = vm == 0 ? o.realm_policy : kvm_policy_find("normal"),
+					.pattern = o.patterns[pi],
+					.size = o.size,
+					.page = o.page ? o.page : default_page_for(o.patterns[pi]),
+					.vcpus = o.vcpus[vi],
+					.stage_timing = o.stage_timing,
+					.pin_cpus = o.n_pin ? o.pin : NULL,
+				};
+				ret = run_config(w, &o, &cfg);
+			}
+		}
+	}
+	if (ret) {
+		results_discard(w);
+		fprintf(stderr, "rme-bench run: failed; no results written\n");
+		return 1;
+	}
+	if (results_commit(w, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench run: %s\n", err);
+		return 1;
+	}
+	printf("results: %s\n", out);
+	return 0;
+}

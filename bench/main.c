@@ -1,0 +1,50 @@
+/*
+ * rme-bench: what Arm CCA realms pay for stage-2 memory.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: rme-bench COMMAND [ARGS]\n"
+		"\n"
+		"  run     [--backend sim] [--vm realm|normal|both] [--pattern LIST]\n"
+		"          [--size BYTES] [--page 4K|2M] [--vcpus LIST] [--abi 1.0|2.0]\n"
+		"          [--policy NAME] [--profile NAME] [--repeat N] [--seed N]\n"
+		"          [--pin CPULIST] [--stage-timing on|off] [--out DIR]\n"
+		"          measure stage-2 faults; no options: the default suite\n"
+		"  list    patterns|policies|profiles|stages\n"
+		"  rmi     [--abi 1.0|2.0] FILE   run RMI commands against the RMM model\n"
+		"  version\n"
+		"\n"
+		"'rme-bench run --help' explains every option.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "list"))
+		return cmd_list(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rmi"))
+		return rmi_cmd_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "version")) {
+		printf("rme-bench %s (%s)\n", RMEB_VERSION, RMEB_GIT_REV);
+		return 0;
+	}
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "rme-bench: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,276 @@
+/*
+ * memstress-style harness of the sim backend (see sim_harness.h).
+ */
+#define _GNU_SOURCE
+#include "sim_harness.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm/policy.h"
+#include "payload/sim_runtime.h"
+#include "phys/phys.h"
+#include "trace/fault_log.h"
+#include "trace/stage_clock.h"
+
+struct vcpu_thread {
+	pthread_t thread;
+	struct kvm_vcpu *vcpu;
+	struct sim_payload payload;
+	pthread_barrier_t *start;
+	int pin_cpu;
+	int ret;
+	char error[256];
+};
+
+static uint64_t payload_exit_ts(void *ctx) { return sim_payload_exit_ts(ctx); }
+static uint64_t payload_resume_ts(void *ctx) { return sim_payload_resume_ts(ctx); }
+
+static void *vcpu_thread_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+
+	if (t->pin_cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(t->pin_cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	pthread_barrier_wait(t->start);
+	t->ret = kvm_vcpu_run(t->vcpu);
+	if (t->ret < 0)
+		snprintf(t->error, sizeof(t->error), "vcpu %u: %s", t->vcpu->id,
+			 kvm_last_error());
+	return NULL;
+}
+
+struct sim_env {
+	struct phys_mem *dram;
+	struct rmm *rmm;
+	struct kvm *kvm;
+	struct vcpu_thread *threads;
+	struct rmm_counts before;
+};
+
+static void env_destroy(struct sim_env *env, struct sim_run_result *res)
+{
+	if (env->kvm) {
+		kvm_destroy_vm(env->kvm);
+		if (res)
+			res->leaked_granules = env->kvm->leaked_granules;
+	}
+	rmm_destroy(env->rmm);
+	phys_destroy(env->dram);
+	free(env->threads);
+	memset(env, 0, sizeof(*env));
+}
+
+static int fail(struct sim_run_result *res, const char *what, const char *why)
+{
+	snprintf(res->error, sizeof(res->error), "%s: %s", what, why);
+	return -1;
+}
+
+static int build_vm(const struct sim_run_config *cfg, struct sim_env *env,
+		    struct sim_run_result *res)
+{
+	bool realm = cfg->vm == VM_REALM;
+	uint64_t ram = cfg->overlap ? cfg->size : cfg->size * cfg->vcpus;
+
+	env->dram = phys_create(PHYS_DEFAULT_BASE, PHYS_DEFAULT_SIZE);
+	if (!env->dram)
+		return fail(res, "modeled DRAM", "out of memory");
+	struct smc_conduit conduit, *cp = NULL;
+	if (realm) {
+		struct rmm_config rc = { .abi = cfg->policy->abi };
+		env->rmm = rmm_create(&rc, env->dram);
+		if (!env->rmm)
+			return fail(res, "RMM model", "out of memory");
+		conduit = rmm_conduit(env->rmm);
+		cp = &conduit;
+	}
+	struct kvm_config kc = {
+		.type = cfg->vm,
+		.policy = cfg->policy,
+		.ram_gpa = KVM_DEFAULT_RAM_GPA,
+		.ram_size = ram,
+		.backing_page = cfg->page,
+		.nr_vcpus = cfg->vcpus,
+		.stage_timing = cfg->stage_timing,
+	};
+	if (kvm_create_vm(&kc, env->dram, cp, &env->kvm))
+		return fail(res, "create VM", kvm_last_error());
+	return 0;
+}
+
+static int add_vcpus(const struct sim_run_config *cfg, struct sim_env *env,
+		     struct sim_run_result *res)
+{
+	struct kvm *kvm = env->kvm;
+	struct sim_guest_layout layout = {
+		.ram_base = kvm->cfg.ram_gpa,
+		.ram_size = kvm->cfg.ram_size,
+		.unprotected_bit = kvm_unprotected_bit(kvm),
+	};
+	char err[200];
+
+	env->threads = calloc(cfg->vcpus, sizeof(*env->threads));
+	if (!env->threads)
+		return fail(res, "vCPU threads", "out of memory");
+	for (unsigned i = 0; i < cfg->vcpus; i++) {
+		struct vcpu_thread *t = &env->threads[i];
+		struct pattern_params pp = {
+			.size = cfg->size, .page = cfg->page, .vcpus = cfg->vcpus, .vcpu = i,
+			.seed = cfg->seed, .realm = cfg->vm == VM_REALM, .overlap = cfg->overlap,
+		};
+		if (sim_payload_init(&t->payload, cfg->pattern, &pp, &layout, err, sizeof(err)))
+			return fail(res, cfg->pattern->name, err);
+		struct guest_clock clock = { payload_exit_ts, payload_resume_ts, &t->payload };
+		if (kvm_vcpu_create(kvm, i, sim_payload_guest(&t->payload), clock, &t->vcpu))
+			return fail(res, "create vCPU", kvm_last_error());
+		t->pin_cpu = cfg->pin_cpus ? cfg->pin_cpus[i] : -1;
+	}
+	if (kvm_vm_finalize(kvm))
+		return fail(res, "finalize VM", kvm_last_error());
+	if (env->rmm)
+		for (unsigned i = 0; i < cfg->vcpus; i++)
+			if (rmm_sim_rec_attach_guest(env->rmm, env->threads[i].vcpu->rec,
+						     sim_payload_guest(&env->threads[i].payload)))
+				return fail(res, "attach guest", "REC not found");
+	return 0;
+}
+
+static int run_threads(const struct sim_run_config *cfg, struct sim_env *env,
+		       struct sim_run_result *res)
+{
+	pthread_barrier_t start;
+	unsigned started = 0;
+	int ret = 0;
+
+	pthread_barrier_init(&start, NULL, cfg->vcpus + 1);
+	for (; started < cfg->vcpus; started++) {
+		env->threads[started].start = &start;
+		if (pthread_create(&env->threads[started].thread, NULL, vcpu_thread_main,
+				   &env->threads[started]))
+			break;
+	}
+	if (started < cfg->vcpus) {
+		/* Cannot start every vCPU: the barrier would never open. */
+		fprintf(stderr, "rme-bench: cannot create vCPU threads\n");
+		abort();
+	}
+	if (env->rmm)
+		rmm_counts_read(env->rmm, &env->before);
+	uint64_t t0 = stage_clock_now();
+	pthread_barrier_wait(&start);
+	for (unsigned i = 0; i < cfg->vcpus; i++)
+		pthread_join(env->threads[i].thread, NULL);
+	res->total_ns = stage_clock_ticks_to_ns(stage_clock_now() - t0);
+	pthread_barrier_destroy(&start);
+
+	for (unsigned i = 0; i < cfg->vcpus; i++)
+		if (env->threads[i].ret < 0 && !ret) {
+			snprintf(res->error, sizeof(res->error), "%s", env->threads[i].error);
+			ret = -1;
+		}
+	return ret;
+}
+
+static void add_count(struct sim_run_result *res, const char *name, uint64_t n)
+{
+	if (n && res->n_counts < SIM_MAX_COUNTS)
+		res->counts[res->n_counts++] = (struct results_count){ name, n };
+}
+
+/* RMI command names with their prefix, built once (slot order). */
+static char rmi_names[RMM_MAX_COMMANDS][40];
+
+static void collect_counts(struct sim_env *env, struct sim_run_result *res)
+{
+	if (env->rmm) {
+		struct rmm_counts after;
+		rmm_counts_read(env->rmm, &after);
+		for (int slot = 0; slot < RMM_MAX_COMMANDS; slot++) {
+			const char *name = rmi_command_name_of_slot(slot);
+			uint64_t n = 0;
+			if (!name)
+				continue;
+			for (int s = 0; s < RMI_STATUS_COUNT; s++)
+				n += after.cmd[slot][s] - env->before.cmd[slot][s];
+			if (!rmi_names[slot][0])
+				snprintf(rmi_names[slot], sizeof(rmi_names[slot]), "RMI_%s", name);
+			add_count(res, rmi_names[slot], n);
+			/* Calls made to handle faults: entering the realm is not one. */
+			if (rmi_command_fid(name, env->kvm->cfg.policy->abi) != RMI_REC_ENTER)
+				res->rmi_calls += n;
+		}
+		add_count(res, "RSI_IPA_STATE_SET",
+			  after.event[RMM_EV_RSI_IPA_STATE_SET] -
+			  env->before.event[RMM_EV_RSI_IPA_STATE_SET]);
+		add_count(res, "SEA_INJECTED",
+			  after.event[RMM_EV_SEA_INJECTED] - env->before.event[RMM_EV_SEA_INJECTED]);
+	}
+	for (unsigned i = 0; i < env->kvm->nr_vcpus; i++) {
+		const struct sim_payload_counters *n = sim_payload_counters(&env->threads[i].payload);
+		const struct kvm_vcpu *v = env->threads[i].vcpu;
+		res->guest_accesses += n->accesses;
+		res->guest_first_touches += n->first_touches;
+		res->guest_exits += n->exits;
+		res->guest_seas += n->seas;
+		res->guest_errors += n->guest_errors;
+		res->missed_faults += n->missed_faults;
+		res->unexpected_exits += n->unexpected_exits;
+		res->races += v->stats.races;
+		res->mmio_exits += v->stats.mmio;
+		res->irq_exits += v->stats.exits[RMI_EXIT_IRQ];
+		if (n->guest_errors && !res->error[0])
+			snprintf(res->error, sizeof(res->error), "vcpu %u guest: %s", i,
+				 sim_payload_error(&env->threads[i].payload));
+	}
+}
+
+static int collect_faults(struct sim_env *env, struct sim_run_result *res)
+{
+	struct fault_log *logs[KVM_MAX_VCPUS];
+
+	for (unsigned i = 0; i < env->kvm->nr_vcpus; i++)
+		logs[i] = env->threads[i].vcpu->log;
+	if (fault_log_merge(logs, env->kvm->nr_vcpus, &res->faults, &res->n_faults,
+			    &res->dropped_faults))
+		return fail(res, "fault records", "out of memory");
+	return 0;
+}
+
+int sim_run(const struct sim_run_config *cfg, struct sim_run_result *res)
+{
+	struct sim_env env = { 0 };
+
+	memset(res, 0, sizeof(*res));
+	if (!cfg->policy || !cfg->pattern || !cfg->vcpus || cfg->vcpus > KVM_MAX_VCPUS)
+		return fail(res, "configuration", "policy, pattern and 1..256 vCPUs needed");
+
+	int ret = build_vm(cfg, &env, res);
+	if (!ret)
+		ret = add_vcpus(cfg, &env, res);
+	if (!ret)
+		ret = run_threads(cfg, &env, res);
+	if (!ret) {
+		collect_counts(&env, res);
+		ret = collect_faults(&env, res);
+	}
+	env_destroy(&env, res);
+	if (ret)
+		sim_run_result_free(res);
+	return ret;
+}
+
+void sim_run_result_free(struct sim_run_result *res)
+{
+	free(res->faults);
+	res->faults = NULL;
+	res->n_faults = 0;
+}

@@ -1,0 +1,55 @@
+/*
+ * Host mapping policies: how a host maps a stage-2 fault.
+ *
+ * Contract: a policy is one file under host/kvm/policies/ defining one
+ * `const struct kvm_policy` and one line in policy.c's registry. The run
+ * loop calls the hooks with the VM's mmu_lock held (read for faults, write
+ * for RIPAS changes), after pinning the host page; a hook issues RMI calls
+ * only through rmi_cmds.h on vcpu->rmi, marks its stages with
+ * kvm_stage_mark(), takes table pages from the vCPU memcache, and returns 0
+ * or a negative errno (with kvm_set_error() for a message).
+ *
+ * To evaluate a host patch, copy the closest policy file, change what the
+ * patch changes, register it, and run both: the results record the policy.
+ */
+#ifndef KVM_POLICY_H
+#define KVM_POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "abi/rmi.h"
+#include "kvm/kvm.h"
+
+struct kvm_policy {
+	const char *name;
+	const char *summary;     /* one line for `rme-bench list policies` */
+	enum vm_type vm;
+	enum rmi_abi abi;        /* realm policies only */
+
+	/* Realm: map [ipa, ipa + size) of protected IPA space to the host
+	 * pages at pa (size 4 KiB or 2 MiB, both aligned). */
+	int (*map_protected)(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa,
+			     uint64_t size);
+	/* Realm: map an unprotected IPA (alias bit set) to NS memory at pa. */
+	int (*map_unprotected)(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa,
+			       uint64_t size);
+	/* Realm: apply a RIPAS_CHANGE request [base, top) -> ripas as far as
+	 * possible; *reached is the top of what was changed. */
+	int (*set_ripas)(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top,
+			 unsigned ripas, uint64_t *reached);
+	/* Normal VM: handle a stage-2 fault at ipa (perm: permission fault). */
+	int (*s2_map)(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa,
+		      uint64_t size, bool perm_fault, bool write);
+};
+
+extern const struct kvm_policy policy_cca_v1;
+extern const struct kvm_policy policy_cca_rmm2;
+extern const struct kvm_policy policy_normal;
+
+const struct kvm_policy *kvm_policy_find(const char *name);
+const struct kvm_policy *kvm_policy_at(size_t index);
+
+void kvm_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * Realm lifecycle and the RTT helpers every realm policy shares.
+ *
+ * Contract: builds a realm through RMI calls only (RD and RTT root
+ * delegation, REALM_CREATE, RIPAS of RAM initialised, RECs, activation)
+ * and tears it down again, leaving every granule it delegated undelegated
+ * (a granule the RMM refuses to give back is reported, never reused).
+ * realm_create_rtt_levels() is the kernel's helper of the same name: the
+ * fault path calls it on RMI_ERROR_RTT to build the missing tables.
+ */
+#ifndef KVM_REALM_H
+#define KVM_REALM_H
+
+#include <stdint.h>
+
+#include "kvm/kvm.h"
+
+/* Stage-2 geometry for an IPA width: start level and concatenated tables. */
+void realm_rtt_geometry(unsigned ia_bits, int *level_start, unsigned *num_start);
+
+/* Delegate / undelegate one granule with the VM's ABI. */
+uint64_t realm_delegate(struct kvm_vcpu *vcpu, uint64_t pa);
+uint64_t realm_undelegate(struct kvm_vcpu *vcpu, uint64_t pa);
+
+/* Create the RTTs covering ipa from `level` + 1 down to `max_level`, each
+ * from the vCPU memcache, delegated first. An RTT another vCPU created in
+ * the meantime is fine: its page goes back. Marks STAGE_RTT_CREATE. */
+int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
+			    int max_level);
+
+/* Fold the level-3 RTT under the 2 MiB block at ipa into a block entry and
+ * reclaim its page. Marks STAGE_RTT_FOLD. */
+int realm_fold_rtt(struct kvm_vcpu *vcpu, uint64_t ipa);
+
+/* Give a delegated granule back to the host (undelegate, free). On failure
+ * the granule is leaked on purpose, as the kernel does. */
+void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa);
+
+/* Destroy the protected data mapped in [base, top) so the guest can give
+ * the memory back (RIPAS -> EMPTY, teardown). */
+int realm_unmap_protected_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top);
+
+int realm_create(struct kvm *kvm);
+int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu);
+int realm_activate(struct kvm *kvm);
+void realm_destroy(struct kvm *kvm);
+
+#endif

@@ -1,0 +1,313 @@
+/*
+ * VM and vCPU lifecycle, the RAM memslot, memcaches, errors, stage marks.
+ */
+#include "kvm/kvm.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "internal.h"
+#include "kvm/policy.h"
+#include "kvm/realm.h"
+#include "phys/phys.h"
+#include "trace/fault_log.h"
+
+static _Thread_local char last_error[256];
+
+const char *kvm_last_error(void)
+{
+	return last_error[0] ? last_error : "unknown error";
+}
+
+void kvm_set_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(last_error, sizeof(last_error), fmt, ap);
+	va_end(ap);
+}
+
+uint64_t kvm_unprotected_bit(const struct kvm *kvm)
+{
+	return kvm->cfg.type == VM_REALM ? 1ULL << (kvm->realm.ia_bits - 1) : 0;
+}
+
+bool kvm_ipa_is_protected(const struct kvm *kvm, uint64_t ipa)
+{
+	/* The seed's realm_is_addr_protected(): below the top IPA bit. */
+	return kvm->cfg.type == VM_REALM && !(ipa & ~(kvm_unprotected_bit(kvm) - 1));
+}
+
+/* ---- memcache ---- */
+
+uint64_t kvm_memcache_take(struct kvm_vcpu *vcpu)
+{
+	struct kvm_memcache *mc = &vcpu->memcache;
+	return mc->nr ? mc->pages[--mc->nr] : PHYS_NONE;
+}
+
+void kvm_memcache_return(struct kvm_vcpu *vcpu, uint64_t pa)
+{
+	struct kvm_memcache *mc = &vcpu->memcache;
+	if (mc->nr < KVM_MEMCACHE_PAGES)
+		mc->pages[mc->nr++] = pa;
+	else
+		phys_free(vcpu->kvm->dram, pa, 1);
+}
+
+int kvm_memcache_topup(struct kvm_vcpu *vcpu, unsigned min)
+{
+	struct kvm_memcache *mc = &vcpu->memcache;
+
+	if (min > KVM_MEMCACHE_PAGES)
+		min = KVM_MEMCACHE_PAGES;
+	while (mc->nr < min) {
+		uint64_t pa = phys_alloc(vcpu->kvm->dram, 1, PHYS_PAGE_SIZE);
+		if (pa == PHYS_NONE) {
+			kvm_set_error("modeled DRAM exhausted (memcache top-up)");
+			return -ENOMEM;
+		}
+		mc->pages[mc->nr++] = pa;
+	}
+	return 0;
+}
+
+static void memcache_free(struct kvm_vcpu *vcpu)
+{
+	while (vcpu->memcache.nr)
+		phys_free(vcpu->kvm->dram, vcpu->memcache.pages[--vcpu->memcache.nr], 1);
+}
+
+void kvm_stage_mark(struct kvm_vcpu *vcpu, enum stage stage)
+{
+	if (vcpu->fault.active)
+		stage_mark(&vcpu->fault.timer, stage);
+}
+
+/* ---- memslot ---- */
+
+static bool thp_available(void)
+{
+	char buf[128] = "";
+	FILE *f = fopen("/sys/kernel/mm/transparent_hugepage/enabled", "r");
+
+	if (!f)
+		return false;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return !strstr(buf, "[never]");
+}
+
+static int memslot_create(struct kvm *kvm)
+{
+	struct kvm_memslot *slot = &kvm->ram;
+	uint64_t size = kvm->cfg.ram_size;
+
+	slot->gpa = kvm->cfg.ram_gpa;
+	slot->size = size;
+	slot->backing_page = kvm->cfg.backing_page;
+	slot->map_len = size + KVM_PAGE_2M;
+	slot->map_base = mmap(NULL, slot->map_len, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (slot->map_base == MAP_FAILED) {
+		slot->map_base = NULL;
+		kvm_set_error("cannot map %llu MiB of guest RAM: %s",
+			      (unsigned long long)(size >> 20), strerror(errno));
+		return -ENOMEM;
+	}
+	/* 2 MiB aligned so a THP can back every block of the slot. */
+	slot->hva = (uint8_t *)(((uintptr_t)slot->map_base + KVM_PAGE_2M - 1) &
+				~(uintptr_t)(KVM_PAGE_2M - 1));
+	if (slot->backing_page == KVM_PAGE_2M) {
+		slot->thp = thp_available() && madvise(slot->hva, size, MADV_HUGEPAGE) == 0;
+	} else {
+		/* Keep 4K runs 4K even where THP is "always". */
+		madvise(slot->hva, size, MADV_NOHUGEPAGE);
+	}
+
+	slot->pa = phys_alloc(kvm->dram, size / PHYS_PAGE_SIZE, KVM_PAGE_2M);
+	if (slot->pa == PHYS_NONE ||
+	    phys_register_backing(kvm->dram, slot->pa, slot->hva, size)) {
+		kvm_set_error("modeled DRAM has no room for %llu MiB of guest RAM",
+			      (unsigned long long)(size >> 20));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void memslot_destroy(struct kvm *kvm)
+{
+	struct kvm_memslot *slot = &kvm->ram;
+
+	if (slot->pa && slot->pa != PHYS_NONE) {
+		phys_unregister_backing(kvm->dram, slot->pa, slot->size);
+		phys_free(kvm->dram, slot->pa, slot->size / PHYS_PAGE_SIZE);
+	}
+	if (slot->map_base)
+		munmap(slot->map_base, slot->map_len);
+	memset(slot, 0, sizeof(*slot));
+}
+
+/* ---- VM ---- */
+
+static unsigned ia_bits_for(const struct kvm_config *cfg)
+{
+	/* A realm's RAM must sit in the protected (lower) half; 40 bits is
+	 * the default IPA size of KVM on arm64. */
+	uint64_t top = cfg->ram_gpa + cfg->ram_size;
+	unsigned bits = 40;
+
+	while (bits < 52 && (1ULL << (bits - 1)) < top)
+		bits++;
+	return bits;
+}
+
+static struct kvm_vcpu *vcpu_alloc(struct kvm *kvm, unsigned id)
+{
+	struct kvm_vcpu *vcpu = calloc(1, sizeof(*vcpu));
+
+	if (!vcpu)
+		return NULL;
+	vcpu->kvm = kvm;
+	vcpu->id = id;
+	vcpu->rmi.conduit = kvm->conduit;
+	return vcpu;
+}
+
+static int check_config(const struct kvm_config *cfg)
+{
+	const struct kvm_policy *pol = cfg->policy;
+
+	if (!pol) {
+		kvm_set_error("no policy");
+		return -EINVAL;
+	}
+	if (pol->vm != cfg->type) {
+		kvm_set_error("policy '%s' is for %s VMs", pol->name,
+			      pol->vm == VM_REALM ? "realm" : "normal");
+		return -EINVAL;
+	}
+	if (cfg->backing_page != KVM_PAGE_4K && cfg->backing_page != KVM_PAGE_2M) {
+		kvm_set_error("backing page must be 4K or 2M");
+		return -EINVAL;
+	}
+	if (!cfg->ram_size || cfg->ram_size % cfg->backing_page ||
+	    cfg->ram_gpa % KVM_PAGE_2M) {
+		kvm_set_error("RAM size %llu is not a non-zero multiple of the %s page",
+			      (unsigned long long)cfg->ram_size,
+			      cfg->backing_page == KVM_PAGE_2M ? "2M" : "4K");
+		return -EINVAL;
+	}
+	if (!cfg->nr_vcpus || cfg->nr_vcpus > KVM_MAX_VCPUS) {
+		kvm_set_error("vCPU count must be 1..%d", KVM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int kvm_create_vm(const struct kvm_config *cfg, struct phys_mem *dram,
+		  const struct smc_conduit *conduit, struct kvm **out)
+{
+	int err = check_config(cfg);
+	if (err)
+		return err;
+	if (cfg->type == VM_REALM && !conduit) {
+		kvm_set_error("a realm needs an RMM (no SMC conduit)");
+		return -ENODEV;
+	}
+
+	struct kvm *kvm = calloc(1, sizeof(*kvm));
+	if (!kvm)
+		return -ENOMEM;
+	kvm->cfg = *cfg;
+	if (!kvm->cfg.fault_log_capacity)
+		kvm->cfg.fault_log_capacity = cfg->ram_size / PHYS_PAGE_SIZE * 2 + 1024;
+	kvm->dram = dram;
+	if (conduit)
+		kvm->conduit = *conduit;
+	pthread_rwlock_init(&kvm->mmu_lock, NULL);
+	kvm->vm_ctx = vcpu_alloc(kvm, KVM_VM_CTX_ID);
+	if (!kvm->vm_ctx) {
+		free(kvm);
+		return -ENOMEM;
+	}
+
+	err = memslot_create(kvm);
+	if (!err && cfg->type == VM_REALM) {
+		kvm->realm.ia_bits = cfg->ia_bits ? cfg->ia_bits : ia_bits_for(cfg);
+		err = realm_create(kvm);
+	} else if (!err) {
+		err = kvm_normal_stage2_init(kvm, cfg->ia_bits ? cfg->ia_bits : ia_bits_for(cfg));
+	}
+	if (err) {
+		kvm_destroy_vm(kvm);
+		return err;
+	}
+	*out = kvm;
+	return 0;
+}
+
+int kvm_vcpu_create(struct kvm *kvm, unsigned id, struct sim_guest guest,
+		    struct guest_clock clock, struct kvm_vcpu **out)
+{
+	if (kvm->nr_vcpus >= kvm->cfg.nr_vcpus || id != kvm->nr_vcpus) {
+		kvm_set_error("vCPU %u out of order or beyond %u", id, kvm->cfg.nr_vcpus);
+		return -EINVAL;
+	}
+	struct kvm_vcpu *vcpu = vcpu_alloc(kvm, id);
+	if (!vcpu)
+		return -ENOMEM;
+	vcpu->guest = guest;
+	vcpu->clock = clock;
+	vcpu->log = fault_log_create(id, kvm->cfg.fault_log_capacity);
+	if (!vcpu->log) {
+		free(vcpu);
+		return -ENOMEM;
+	}
+	stage_timer_init(&vcpu->fault.timer, kvm->cfg.stage_timing, NULL);
+	kvm->vcpus[kvm->nr_vcpus++] = vcpu;
+	*out = vcpu;
+	return 0;
+}
+
+int kvm_vm_finalize(struct kvm *kvm)
+{
+	if (kvm->cfg.type != VM_REALM)
+		return 0;
+	for (unsigned i = 0; i < kvm->nr_vcpus; i++) {
+		int err = realm_create_rec(kvm, kvm->vcpus[i]);
+		if (err)
+			return err;
+	}
+	return realm_activate(kvm);
+}
+
+void kvm_destroy_vm(struct kvm *kvm)
+{
+	if (!kvm)
+		return;
+	if (kvm->cfg.type == VM_REALM)
+		realm_destroy(kvm);
+	else
+		kvm_normal_stage2_destroy(kvm);
+	for (unsigned i = 0; i < kvm->nr_vcpus; i++) {
+		struct kvm_vcpu *v = kvm->vcpus[i];
+		memcache_free(v);
+		if (kvm->cfg.type == VM_NORMAL)
+			kvm_normal_vcpu_release(v);
+		if (v->run_pa)
+			phys_free(kvm->dram, v->run_pa, 1);
+		fault_log_destroy(v->log);
+		free(v);
+	}
+	memcache_free(kvm->vm_ctx);
+	free(kvm->vm_ctx);
+	memslot_destroy(kvm);
+	pthread_rwlock_destroy(&kvm->mmu_lock);
+	free(kvm);
+}

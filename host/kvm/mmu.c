@@ -1,0 +1,123 @@
+/*
+ * Stage-2 abort handling: the path from a data abort exit to a policy's
+ * map hook (kvm_handle_guest_abort -> user_mem_abort in the kernel).
+ */
+#include <errno.h>
+
+#include "internal.h"
+#include "kvm/policy.h"
+#include "phys/phys.h"
+
+/* The RAM memslot holding gpa, or NULL (then the access is MMIO). */
+static struct kvm_memslot *memslot_lookup(struct kvm *kvm, uint64_t gpa)
+{
+	struct kvm_memslot *slot = &kvm->ram;
+	return gpa >= slot->gpa && gpa - slot->gpa < slot->size ? slot : NULL;
+}
+
+/* Largest mapping the backing allows at gpa (the kernel's vma_pagesize,
+ * reduced when the block would cross the memslot). */
+static uint64_t mapping_size(const struct kvm_memslot *slot, uint64_t gpa)
+{
+	if (slot->backing_page != KVM_PAGE_2M)
+		return KVM_PAGE_4K;
+	uint64_t block = gpa & ~(KVM_PAGE_2M - 1);
+	if (block < slot->gpa || block + KVM_PAGE_2M > slot->gpa + slot->size)
+		return KVM_PAGE_4K;
+	return KVM_PAGE_2M;
+}
+
+/*
+ * Fault the host pages in for write, as get_user_pages(FOLL_WRITE) does,
+ * without changing their contents: an atomic add of zero is a write access.
+ * A THP-backed block faults in with one touch; without THP every base page
+ * of the block is faulted, which is what the kernel would have to do too.
+ */
+static void pin_host_pages(const struct kvm_memslot *slot, uint64_t gpa, uint64_t size)
+{
+	uint8_t *hva = slot->hva + (gpa - slot->gpa);
+	uint64_t step = size == KVM_PAGE_2M && slot->thp ? KVM_PAGE_2M : KVM_PAGE_4K;
+
+	for (uint64_t off = 0; off < size; off += step)
+		__atomic_fetch_add((volatile uint8_t *)(hva + off), 0, __ATOMIC_RELAXED);
+}
+
+/* Pages a map may need from the memcache: one per missing RTT level. */
+#define FAULT_MEMCACHE_PAGES 4
+
+static int user_mem_abort(struct kvm_vcpu *vcpu, struct kvm_memslot *slot,
+			  uint64_t ipa, uint64_t gpa, bool write, bool perm)
+{
+	struct kvm *kvm = vcpu->kvm;
+	const struct kvm_policy *pol = kvm->cfg.policy;
+	uint64_t size = mapping_size(slot, gpa);
+	uint64_t alias = ipa & kvm_unprotected_bit(kvm);
+	int ret;
+
+	gpa &= ~(size - 1);
+	pin_host_pages(slot, gpa, size);
+	uint64_t pa = slot->pa + (gpa - slot->gpa);
+	kvm_stage_mark(vcpu, STAGE_PAGE_PIN);
+
+	/* Top up outside the lock, like kvm_mmu_topup_memory_cache(). */
+	ret = kvm->cfg.type == VM_NORMAL ? kvm_normal_topup(vcpu) :
+					   kvm_memcache_topup(vcpu, FAULT_MEMCACHE_PAGES);
+	if (ret)
+		return ret;
+
+	bool protected = kvm_ipa_is_protected(kvm, ipa);
+	enum fault_kind kind = kvm->cfg.type == VM_NORMAL ?
+		(perm ? FAULT_PERM : FAULT_NORMAL) :
+		(protected ? FAULT_PROTECTED : FAULT_UNPROTECTED);
+	kvm_fault_set(vcpu, kind, gpa | alias, size == KVM_PAGE_2M ? 2 : 3);
+
+	pthread_rwlock_rdlock(&kvm->mmu_lock);
+	if (kvm->cfg.type == VM_NORMAL)
+		ret = pol->s2_map(vcpu, gpa, pa, size, perm, write);
+	else if (protected)
+		ret = pol->map_protected(vcpu, gpa, pa, size);
+	else
+		ret = pol->map_unprotected(vcpu, gpa | alias, pa, size);
+	pthread_rwlock_unlock(&kvm->mmu_lock);
+	return ret;
+}
+
+/* An access outside RAM: emulate it as MMIO that reads zero and drops
+ * writes (the payloads only use it to report). Not a stage-2 fault. */
+static int handle_mmio(struct kvm_vcpu *vcpu, const struct vcpu_exit *ex)
+{
+	vcpu->stats.mmio++;
+	kvm_fault_discard(vcpu);
+	if (!(ex->esr & ESR_ISV)) {
+		kvm_set_error("vcpu %u: abort at IPA %#llx outside RAM without syndrome",
+			      vcpu->id, (unsigned long long)HPFAR_TO_IPA(ex->hpfar));
+		return -EFAULT;
+	}
+	vcpu->mmio_pending = true;
+	return 1;
+}
+
+int kvm_handle_guest_abort(struct kvm_vcpu *vcpu, const struct vcpu_exit *ex)
+{
+	struct kvm *kvm = vcpu->kvm;
+	uint64_t fsc = ex->esr & ESR_FSC_MASK;
+	bool write = ex->esr & ESR_WNR;
+	bool perm = fsc >= ESR_FSC_PERM(0) && fsc <= ESR_FSC_PERM(3);
+	uint64_t ipa = HPFAR_TO_IPA(ex->hpfar);
+	/* The unprotected alias is "stolen" from the GPA, as kvm_gpa_stolen_bits. */
+	uint64_t gpa = ipa & ~kvm_unprotected_bit(kvm);
+	kvm_stage_mark(vcpu, STAGE_ABORT_DISPATCH);
+
+	struct kvm_memslot *slot = memslot_lookup(kvm, gpa);
+	kvm_stage_mark(vcpu, STAGE_MEMSLOT_LOOKUP);
+	if (!slot)
+		return handle_mmio(vcpu, ex);
+
+	int ret = user_mem_abort(vcpu, slot, ipa, gpa, write, perm);
+	if (ret < 0) {
+		vcpu->stats.errors++;
+		return ret;
+	}
+	vcpu->stats.faults++;
+	return 1;
+}

@@ -1,0 +1,468 @@
+/*
+ * Realm lifecycle and shared RTT helpers (see kvm/realm.h).
+ */
+#include "kvm/realm.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "kvm/policy.h"
+#include "phys/phys.h"
+
+#define RMM_ABI_1_0 RMI_ABI_VERSION(1, 0)
+#define RMM_ABI_2_0 RMI_ABI_VERSION(2, 0)
+
+void realm_rtt_geometry(unsigned ia_bits, int *level_start, unsigned *num_start)
+{
+	/* As the architecture's stage-2 rules (and KVM's stage2_pgtable_levels)
+	 * allow: up to 16 concatenated tables at the start level, so four IPA
+	 * bits are resolved by concatenation before an extra level is needed. */
+	int levels = (int)(ia_bits - 4 - 4) / 9;
+	int start = 4 - levels;
+	unsigned covered = GRANULE_SHIFT + 9 * (unsigned)levels;
+
+	*level_start = start;
+	*num_start = ia_bits > covered ? 1U << (ia_bits - covered) : 1;
+}
+
+uint64_t realm_delegate(struct kvm_vcpu *vcpu, uint64_t pa)
+{
+	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
+		return rmi_granule_delegate(&vcpu->rmi, pa);
+
+	uint64_t next = pa, ret;
+	do {
+		ret = rmi_granule_range_delegate(&vcpu->rmi, next, pa + GRANULE_SIZE, &next);
+	} while (RMI_RETURN_STATUS(ret) == RMI_SUCCESS && next < pa + GRANULE_SIZE);
+	return ret;
+}
+
+uint64_t realm_undelegate(struct kvm_vcpu *vcpu, uint64_t pa)
+{
+	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
+		return rmi_granule_undelegate(&vcpu->rmi, pa);
+
+	uint64_t next = pa, ret;
+	do {
+		ret = rmi_granule_range_undelegate(&vcpu->rmi, next, pa + GRANULE_SIZE, &next);
+	} while (RMI_RETURN_STATUS(ret) == RMI_SUCCESS && next < pa + GRANULE_SIZE);
+	return ret;
+}
+
+void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa)
+{
+	if (realm_undelegate(vcpu, pa) != RMI_SUCCESS) {
+		/* The page cannot return to the NS world: lose it, as the
+		 * kernel does with get_page(), and say so in the results. */
+		__atomic_fetch_add(&vcpu->kvm->leaked_granules, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	phys_free(vcpu->kvm->dram, pa, 1);
+}
+
+/* A delegated page for a new RTT, from the memcache. */
+static uint64_t alloc_delegated_granule(struct kvm_vcpu *vcpu)
+{
+	uint64_t pa = kvm_memcache_take(vcpu);
+
+	if (pa == PHYS_NONE)
+		return PHYS_NONE;
+	if (realm_delegate(vcpu, pa) != RMI_SUCCESS) {
+		kvm_memcache_return(vcpu, pa);
+		return PHYS_NONE;
+	}
+	return pa;
+}
+
+int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
+			    int max_level)
+{
+	struct realm *realm = &vcpu->kvm->realm;
+
+	while (level++ < max_level) {
+		uint64_t map_ipa = ipa & ~(rtt_level_map_size(level - 1) - 1);
+		uint64_t rtt = alloc_delegated_granule(vcpu);
+
+		if (rtt == PHYS_NONE) {
+			kvm_set_error("no page for a level-%d RTT", level);
+			return -ENOMEM;
+		}
+		uint64_t ret = rmi_rtt_create(&vcpu->rmi, realm->rd, rtt, map_ipa, level);
+
+		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT &&
+		    (int)RMI_RETURN_INDEX(ret) == level - 1) {
+			/* Another vCPU created this table first. */
+			realm_free_delegated(vcpu, rtt);
+			continue;
+		}
+		if (ret != RMI_SUCCESS) {
+			realm_free_delegated(vcpu, rtt);
+			kvm_set_error("RTT_CREATE ipa %#llx level %d: status %u index %u",
+				      (unsigned long long)map_ipa, level,
+				      RMI_RETURN_STATUS(ret), RMI_RETURN_INDEX(ret));
+			return -ENXIO;
+		}
+	}
+	kvm_stage_mark(vcpu, STAGE_RTT_CREATE);
+	return 0;
+}
+
+int realm_fold_rtt(struct kvm_vcpu *vcpu, uint64_t ipa)
+{
+	uint64_t rtt;
+	uint64_t ret = rmi_rtt_fold(&vcpu->rmi, vcpu->kvm->realm.rd,
+				    ipa & ~(KVM_PAGE_2M - 1), RTT_MAX_LEVEL, &rtt);
+
+	kvm_stage_mark(vcpu, STAGE_RTT_FOLD);
+	if (ret != RMI_SUCCESS) {
+		kvm_set_error("RTT_FOLD ipa %#llx: status %u index %u",
+			      (unsigned long long)ipa, RMI_RETURN_STATUS(ret),
+			      RMI_RETURN_INDEX(ret));
+		return -ENXIO;
+	}
+	realm_free_delegated(vcpu, rtt);
+	kvm_stage_mark(vcpu, STAGE_RTT_FOLD);
+	return 0;
+}
+
+/* ---- unmapping ---- */
+
+/* Split a protected block at ipa (level 2) into a level-3 table, so its
+ * granules can be destroyed one by one (RMI 1.0 has no block destroy). */
+static int unfold_block(struct kvm_vcpu *vcpu, uint64_t ipa)
+{
+	return realm_create_rtt_levels(vcpu, ipa, RTT_MAX_LEVEL - 1, RTT_MAX_LEVEL);
+}
+
+/* RMI 1.0: DATA_DESTROY each granule, skipping holes with `top`. */
+static int unmap_protected_v1(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top)
+{
+	struct realm *realm = &vcpu->kvm->realm;
+	uint64_t ipa = base;
+
+	while (ipa < top) {
+		uint64_t data, next;
+		uint64_t ret = rmi_data_destroy(&vcpu->rmi, realm->rd, ipa, &data, &next);
+		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
+
+		if (status == RMI_SUCCESS) {
+			realm_free_delegated(vcpu, data);
+			ipa = next > ipa ? next : ipa + GRANULE_SIZE;
+		} else if (status == RMI_ERROR_RTT && index == RTT_MAX_LEVEL - 1) {
+			/* Either a block (unfold it and retry) or an
+			 * unassigned level-2 entry (skip to its end). */
+			struct rtt_entry e;
+			rmi_rtt_read_entry(&vcpu->rmi, realm->rd, ipa, RTT_MAX_LEVEL - 1, &e);
+			if (e.state == RMI_ASSIGNED) {
+				if (kvm_memcache_topup(vcpu, 1) || unfold_block(vcpu, ipa))
+					return -ENOMEM;
+				continue;
+			}
+			ipa = (ipa | (KVM_PAGE_2M - 1)) + 1;
+		} else if (status == RMI_ERROR_RTT) {
+			/* No table down to here: nothing mapped in this entry. */
+			uint64_t span = rtt_level_map_size((int)index);
+			ipa = (ipa | (span - 1)) + 1;
+		} else {
+			kvm_set_error("DATA_DESTROY ipa %#llx: status %u", (unsigned long long)ipa,
+				      status);
+			return -ENXIO;
+		}
+	}
+	return 0;
+}
+
+/* RMI 2.0: RTT_DATA_UNMAP works forward over a range; undelegate what it
+ * returns (a contiguous PA range descriptor per call). */
+static int unmap_protected_v2(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top)
+{
+	struct realm *realm = &vcpu->kvm->realm;
+	uint64_t ipa = base;
+
+	while (ipa < top) {
+		uint64_t next, range;
+		uint64_t ret = rmi_rtt_data_unmap(&vcpu->rmi, realm->rd, ipa, top, 0, 0,
+						  &next, &range);
+		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
+
+		if (status == RMI_SUCCESS) {
+			uint64_t pa = range & ~(GRANULE_SIZE - 1);
+			uint64_t n = (range & (GRANULE_SIZE - 1)) >> 2; /* see rmm2 notes */
+			for (uint64_t i = 0; pa && i < n; i++)
+				realm_free_delegated(vcpu, pa + i * GRANULE_SIZE);
+			ipa = next > ipa ? next : ipa + GRANULE_SIZE;
+		} else if (status == RMI_ERROR_RTT) {
+			uint64_t span = rtt_level_map_size((int)index);
+			ipa = (ipa | (span - 1)) + 1;
+		} else {
+			kvm_set_error("RTT_DATA_UNMAP ipa %#llx: status %u",
+				      (unsigned long long)ipa, status);
+			return -ENXIO;
+		}
+	}
+	return 0;
+}
+
+int realm_unmap_protected_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top)
+{
+	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
+		return unmap_protected_v1(vcpu, base, top);
+	return unmap_protected_v2(vcpu, base, top);
+}
+
+/* ---- creation ---- */
+
+static uint64_t next_vmid = 1;
+
+/* An NS page for a parameter block; its host view is zeroed. */
+static uint64_t alloc_ns_page(struct kvm *kvm, void **va)
+{
+	uint64_t pa = phys_alloc(kvm->dram, 1, PHYS_PAGE_SIZE);
+
+	if (pa == PHYS_NONE)
+		return PHYS_NONE;
+	*va = phys_va(kvm->dram, pa);
+	if (!*va) {
+		phys_free(kvm->dram, pa, 1);
+		return PHYS_NONE;
+	}
+	memset(*va, 0, PHYS_PAGE_SIZE);
+	return pa;
+}
+
+static uint64_t alloc_delegated_page(struct kvm *kvm, uint64_t npages, uint64_t *pa_out)
+{
+	uint64_t pa = phys_alloc(kvm->dram, npages, PHYS_PAGE_SIZE);
+
+	if (pa == PHYS_NONE)
+		return RMI_ERROR_INPUT;
+	for (uint64_t i = 0; i < npages; i++) {
+		uint64_t ret = realm_delegate(kvm->vm_ctx, pa + i * GRANULE_SIZE);
+		if (ret != RMI_SUCCESS) {
+			while (i--)
+				realm_undelegate(kvm->vm_ctx, pa + i * GRANULE_SIZE);
+			phys_free(kvm->dram, pa, npages);
+			return ret;
+		}
+	}
+	*pa_out = pa;
+	return RMI_SUCCESS;
+}
+
+static int check_rmm_version(struct kvm *kvm)
+{
+	uint64_t want = kvm->cfg.policy->abi == RMI_ABI_1_0 ? RMM_ABI_1_0 : RMM_ABI_2_0;
+	uint64_t lower, higher;
+	uint64_t ret = rmi_version(&kvm->vm_ctx->rmi, want, &lower, &higher);
+
+	if (ret != RMI_SUCCESS) {
+		kvm_set_error("RMM does not implement RMI %llu.%llu (it offers %llu.%llu-%llu.%llu)",
+			      (unsigned long long)(want >> 16), (unsigned long long)(want & 0xffff),
+			      (unsigned long long)(lower >> 16), (unsigned long long)(lower & 0xffff),
+			      (unsigned long long)(higher >> 16), (unsigned long long)(higher & 0xffff));
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* Mark RAM's RIPAS as RAM before activation, creating RTT levels as the
+ * RMM asks (the kernel's realm_init_ipa_state). */
+static int init_ram_ripas(struct kvm *kvm)
+{
+	struct kvm_vcpu *ctx = kvm->vm_ctx;
+	uint64_t ipa = kvm->cfg.ram_gpa, end = ipa + kvm->cfg.ram_size;
+
+	while (ipa < end) {
+		uint64_t next;
+		uint64_t ret = rmi_rtt_init_ripas(&ctx->rmi, kvm->realm.rd, ipa, end, &next);
+
+		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT) {
+			int level = (int)RMI_RETURN_INDEX(ret);
+			if (level >= RTT_MAX_LEVEL || kvm_memcache_topup(ctx, 4) ||
+			    realm_create_rtt_levels(ctx, ipa, level, level + 1))
+				return -ENXIO;
+			continue;
+		}
+		if (ret != RMI_SUCCESS || next <= ipa) {
+			kvm_set_error("RTT_INIT_RIPAS %#llx: status %u index %u",
+				      (unsigned long long)ipa, RMI_RETURN_STATUS(ret),
+				      RMI_RETURN_INDEX(ret));
+			return -ENXIO;
+		}
+		ipa = next;
+	}
+	return 0;
+}
+
+int realm_create(struct kvm *kvm)
+{
+	struct realm *realm = &kvm->realm;
+	struct rmi_realm_params *params;
+	int err = check_rmm_version(kvm);
+
+	if (err)
+		return err;
+	realm_rtt_geometry(realm->ia_bits, &realm->rtt_level_start, &realm->rtt_num_start);
+
+	if (alloc_delegated_page(kvm, 1, &realm->rd) != RMI_SUCCESS ||
+	    alloc_delegated_page(kvm, realm->rtt_num_start, &realm->rtt_base) != RMI_SUCCESS) {
+		kvm_set_error("cannot delegate the RD and RTT root");
+		return -ENXIO;
+	}
+	realm->params = alloc_ns_page(kvm, (void **)&params);
+	if (realm->params == PHYS_NONE)
+		return -ENOMEM;
+
+	realm->vmid = __atomic_fetch_add(&next_vmid, 1, __ATOMIC_RELAXED) & 0xffff;
+	params->s2sz = realm->ia_bits;
+	params->hash_algo = RMI_HASH_SHA_256;
+	params->vmid = realm->vmid;
+	params->rtt_base = realm->rtt_base;
+	params->rtt_level_start = realm->rtt_level_start;
+	params->rtt_num_start = realm->rtt_num_start;
+
+	uint64_t ret = rmi_realm_create(&kvm->vm_ctx->rmi, realm->rd, realm->params);
+	if (ret != RMI_SUCCESS) {
+		kvm_set_error("REALM_CREATE (s2sz %u, start level %d x%u): status %u index %u",
+			      realm->ia_bits, realm->rtt_level_start, realm->rtt_num_start,
+			      RMI_RETURN_STATUS(ret), RMI_RETURN_INDEX(ret));
+		return -ENXIO;
+	}
+	return init_ram_ripas(kvm);
+}
+
+int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu)
+{
+	struct rmi_rec_params *params;
+	uint64_t aux = 0, params_pa;
+
+	if (rmi_rec_aux_count(&kvm->vm_ctx->rmi, kvm->realm.rd, &aux) != RMI_SUCCESS ||
+	    aux > MAX_REC_AUX_GRANULES) {
+		kvm_set_error("REC_AUX_COUNT failed or too large (%llu)", (unsigned long long)aux);
+		return -ENXIO;
+	}
+	if (alloc_delegated_page(kvm, 1, &vcpu->rec) != RMI_SUCCESS)
+		return -ENXIO;
+	for (vcpu->nr_aux = 0; vcpu->nr_aux < aux; vcpu->nr_aux++)
+		if (alloc_delegated_page(kvm, 1, &vcpu->rec_aux[vcpu->nr_aux]) != RMI_SUCCESS)
+			return -ENXIO;
+
+	params_pa = alloc_ns_page(kvm, (void **)&params);
+	vcpu->run_pa = alloc_ns_page(kvm, (void **)&vcpu->run);
+	if (params_pa == PHYS_NONE || vcpu->run_pa == PHYS_NONE)
+		return -ENOMEM;
+
+	/* Every vCPU starts runnable at the payload entry, memstress style
+	 * (a real guest would start secondaries with PSCI CPU_ON). */
+	params->flags = REC_PARAMS_FLAG_RUNNABLE;
+	params->mpidr = vcpu->id;
+	params->pc = kvm->cfg.ram_gpa;
+	params->num_aux = vcpu->nr_aux;
+	for (unsigned i = 0; i < vcpu->nr_aux; i++)
+		params->aux[i] = vcpu->rec_aux[i];
+
+	uint64_t ret = rmi_rec_create(&kvm->vm_ctx->rmi, kvm->realm.rd, vcpu->rec, params_pa);
+	phys_free(kvm->dram, params_pa, 1);
+	if (ret != RMI_SUCCESS) {
+		kvm_set_error("REC_CREATE vcpu %u: status %u index %u", vcpu->id,
+			      RMI_RETURN_STATUS(ret), RMI_RETURN_INDEX(ret));
+		return -ENXIO;
+	}
+	return 0;
+}
+
+int realm_activate(struct kvm *kvm)
+{
+	uint64_t ret = rmi_realm_activate(&kvm->vm_ctx->rmi, kvm->realm.rd);
+
+	if (ret != RMI_SUCCESS) {
+		kvm_set_error("REALM_ACTIVATE: status %u index %u", RMI_RETURN_STATUS(ret),
+			      RMI_RETURN_INDEX(ret));
+		return -ENXIO;
+	}
+	return 0;
+}
+
+/* ---- teardown ---- */
+
+static void unmap_unprotected_range(struct kvm_vcpu *ctx, uint64_t base, uint64_t top)
+{
+	struct realm *realm = &ctx->kvm->realm;
+	uint64_t ipa = base;
+
+	while (ipa < top) {
+		uint64_t next = ipa + GRANULE_SIZE, ret;
+		struct rtt_entry e;
+
+		rmi_rtt_read_entry(&ctx->rmi, realm->rd, ipa, RTT_MAX_LEVEL, &e);
+		uint64_t span = rtt_level_map_size(e.walk_level);
+		if (e.state == RMI_ASSIGNED) {
+			if (ctx->kvm->cfg.policy->abi == RMI_ABI_1_0)
+				ret = rmi_rtt_unmap_unprotected(&ctx->rmi, realm->rd, ipa,
+								e.walk_level, &next);
+			else
+				ret = rmi_rtt_unprot_unmap(&ctx->rmi, realm->rd, ipa,
+							   ipa + span, &next);
+			if (ret != RMI_SUCCESS || next <= ipa)
+				next = (ipa | (span - 1)) + 1;
+		} else {
+			next = (ipa | (span - 1)) + 1;
+		}
+		ipa = next;
+	}
+}
+
+/* Destroy the RTTs below `level` that cover [base, top), deepest first. */
+static void destroy_rtts(struct kvm_vcpu *ctx, uint64_t base, uint64_t top, int level)
+{
+	struct realm *realm = &ctx->kvm->realm;
+	uint64_t span = rtt_level_map_size(level);
+
+	for (uint64_t ipa = base & ~(span - 1); ipa < top; ipa += span) {
+		struct rtt_entry e;
+		if (rmi_rtt_read_entry(&ctx->rmi, realm->rd, ipa, level, &e) != RMI_SUCCESS ||
+		    e.walk_level != level || e.state != RMI_TABLE)
+			continue;
+		if (level + 1 < RTT_MAX_LEVEL)
+			destroy_rtts(ctx, ipa, ipa + span, level + 1);
+		uint64_t rtt, next;
+		if (rmi_rtt_destroy(&ctx->rmi, realm->rd, ipa, level + 1, &rtt, &next) ==
+		    RMI_SUCCESS)
+			realm_free_delegated(ctx, rtt);
+		else
+			ctx->kvm->leaked_granules++;
+	}
+}
+
+void realm_destroy(struct kvm *kvm)
+{
+	struct kvm_vcpu *ctx = kvm->vm_ctx;
+	struct realm *realm = &kvm->realm;
+	uint64_t ram = kvm->cfg.ram_gpa, end = ram + kvm->cfg.ram_size;
+	uint64_t alias = kvm_unprotected_bit(kvm);
+
+	if (!realm->rd)
+		return;
+	realm_unmap_protected_range(ctx, ram, end);
+	unmap_unprotected_range(ctx, ram | alias, end | alias);
+	for (unsigned i = 0; i < kvm->nr_vcpus; i++) {
+		struct kvm_vcpu *v = kvm->vcpus[i];
+		if (v->rec && rmi_rec_destroy(&ctx->rmi, v->rec) == RMI_SUCCESS)
+			realm_free_delegated(ctx, v->rec);
+		for (unsigned a = 0; a < v->nr_aux; a++)
+			realm_free_delegated(ctx, v->rec_aux[a]);
+		v->rec = 0;
+	}
+	uint64_t ia_top = 1ULL << realm->ia_bits;
+	destroy_rtts(ctx, 0, ia_top, realm->rtt_level_start);
+	if (rmi_realm_destroy(&ctx->rmi, realm->rd) == RMI_SUCCESS) {
+		realm_free_delegated(ctx, realm->rd);
+		for (unsigned i = 0; i < realm->rtt_num_start; i++)
+			realm_free_delegated(ctx, realm->rtt_base + i * GRANULE_SIZE);
+	} else {
+		kvm->leaked_granules += 1 + realm->rtt_num_start;
+	}
+	if (realm->params)
+		phys_free(kvm->dram, realm->params, 1);
+	realm->rd = 0;
+}
