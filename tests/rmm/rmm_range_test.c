@@ -73,8 +73,10 @@ static void test_data_map(void)
 		 RMI_SUCCESS);
 	CHECK_EQ(r.x[1], IPA + 4 * 4096);
 	CHECK_EQ(va[1], 0);
-	/* idempotent for the same PA, error for another */
-	CHECK_EQ(SMC(&m, RMI_RTT_DATA_MAP, rl.rd, IPA, IPA + 4096, 1, desc(pages, 1, 3, 0)), RMI_SUCCESS);
+	/* rtte_state (DEN0137 2.0 B4.5.65): a mapped entry is an error, for
+	 * the PA it maps (gran_state fails too: no ordering) and for another */
+	CHECK_EQ(SMC(&m, RMI_RTT_DATA_MAP, rl.rd, IPA, IPA + 4096, 1, desc(pages, 1, 3, 0)),
+		 RMI_RETURN(RMI_ERROR_RTT, 3));
 	CHECK_EQ(SMC(&m, RMI_RTT_DATA_MAP, rl.rd, IPA, IPA + 4096, 1, desc(pages + 8 * 4096, 1, 3, 0)),
 		 RMI_RETURN(RMI_ERROR_RTT, 3));
 	/* partial progress: a descriptor shorter than the range */
@@ -153,9 +155,15 @@ static void test_unprot(void)
 	CHECK_EQ(SMCR(&m, &r, RMI_RTT_UNPROT_UNMAP, rl.rd, ns_ipa, ns_ipa + 4 * 4096, 1, 0), RMI_SUCCESS);
 	CHECK_EQ(r.x[1], ns_ipa + 4 * 4096);
 	CHECK_EQ(r.x[2], desc(ns, 4, 3, 1));
-	/* nothing live in range: skipped, done (TF-RMM rtt_unmap_one_table) */
-	CHECK_EQ(SMCR(&m, &r, RMI_RTT_UNPROT_UNMAP, rl.rd, ns_ipa, ns_ipa + 4096, 0, 0), RMI_SUCCESS);
-	CHECK_EQ(r.x[1], ns_ipa + 4096);
+	/* rtte_state (DEN0137 2.0 B4.5.78): the entry at base must be
+	 * MAPPED_NS (current TF-RMM would skip it and succeed) */
+	CHECK_EQ(SMCR(&m, &r, RMI_RTT_UNPROT_UNMAP, rl.rd, ns_ipa, ns_ipa + 4096, 0, 0),
+		 RMI_RETURN(RMI_ERROR_RTT, 3));
+	/* a mapped base with unmapped entries after it: those are skipped */
+	CHECK_EQ(SMC(&m, RMI_RTT_UNPROT_MAP, rl.rd, ns_ipa, ns_ipa + 4096, flags, desc(ns, 1, 3, 1)),
+		 RMI_SUCCESS);
+	CHECK_EQ(SMCR(&m, &r, RMI_RTT_UNPROT_UNMAP, rl.rd, ns_ipa, ns_ipa + 4 * 4096, 0, 0), RMI_SUCCESS);
+	CHECK_EQ(r.x[1], ns_ipa + 4 * 4096);
 	/* flags.oaddr_type 3 does not exist */
 	CHECK_EQ(SMC(&m, RMI_RTT_UNPROT_UNMAP, rl.rd, ns_ipa, ns_ipa + 4096, 7, 0), RMI_ERROR_INPUT);
 	CHECK_EQ(SMC(&m, RMI_RTT_MAP_UNPROTECTED, rl.rd, ns_ipa, 3, ns), SMC_UNKNOWN);

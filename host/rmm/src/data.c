@@ -113,7 +113,9 @@ void smc_data_destroy(struct rmm *rmm, const struct smc_args *args, struct smc_r
 		return;
 	}
 	rd = g_rd->obj;
-	if (map_addr >= realm_ipa_size(rd) || !addr_is_level_aligned(map_addr, S2TT_PAGE_LEVEL)) {
+	/* ipa_align, ipa_bound: DEN0137 1.0 B4.3.3 requires a protected IPA
+	 * (AddrIsProtected), as TF-RMM's smc_data_destroy() checks. */
+	if (!validate_data_map_addr(map_addr, rd)) {
 		granule_unlock(g_rd);
 		res->x[0] = RMI_ERROR_INPUT;
 		return;

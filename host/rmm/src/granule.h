@@ -123,9 +123,10 @@ static inline enum gpt_pas granule_pas(const struct granule *g)
 }
 
 /* True unless some granule of [pa, pa + size) is tracked and not
- * UNDELEGATED: PAs outside the DRAM (device memory) count as NS. The model
- * maps only such memory unprotected; the GPT would fault any access to a
- * Realm-PAS granule through an unprotected mapping anyway. */
+ * UNDELEGATED: PAs outside the DRAM (device memory) count as NS. The realm
+ * side uses it as the GPC: an access through an unprotected mapping to a
+ * Realm-PAS granule faults (the RMM itself does not refuse such a
+ * mapping, as TF-RMM does not). */
 bool granule_range_is_ns(struct rmm *rmm, uint64_t pa, uint64_t size);
 
 /* Zero the granule's memory if the DRAM page is backed (an unbacked page

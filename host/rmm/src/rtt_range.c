@@ -7,6 +7,13 @@
  * as soon as it made any progress, else the error that stopped it
  * (current TF-RMM runtime/rmi/rtt_map.c and rtt_unmap.c).
  *
+ * Where the RMM 2.0 specification text (DEN0137 2.0 B4.5.65, B4.5.77,
+ * B4.5.78 rtte_state) is stricter than current TF-RMM, the model follows
+ * the specification: RTT_DATA_MAP and RTT_UNPROT_MAP fail with
+ * RMI_ERROR_RTT on an entry that is already mapped (TF-RMM: a no-op
+ * success for the same PA), and RTT_UNPROT_UNMAP fails with RMI_ERROR_RTT
+ * unless the entry at base is mapped (TF-RMM: skips unmapped entries).
+ *
  * Output addresses come as RmiAddrRangeDesc4KB descriptors (SZ[1:0] =
  * 3 - level, CNT[11:2] blocks, ADDR[51:12], ST[63]: 0 delegated, 1
  * undelegated): flags.oaddr_type SINGLE (X5 is the descriptor) or LIST (X5
@@ -193,8 +200,8 @@ static uint64_t data_map_one(struct rmm *rmm, struct rtt_walk *wi, unsigned idx,
 {
 	uint64_t s = wi->table[idx];
 
-	if (s2tte_is_assigned(s, level))   /* idempotent for the same PA */
-		return s2tte_pa(s, level) == pa ? RMI_SUCCESS : rmi_status(RMI_ERROR_RTT, (unsigned)level);
+	/* rtte_state (DEN0137 2.0 B4.5.65): the entry must be VOID, even if
+	 * it already maps this very PA (a racing vCPU's mapping). */
 	if (!s2tte_is_unassigned(s))
 		return rmi_status(RMI_ERROR_RTT, (unsigned)level);
 	uint64_t ret = claim_data_block(rmm, pa, level);
@@ -220,18 +227,17 @@ static uint64_t unprot_attrs(uint64_t flags, bool *ok)
 	return attrs;
 }
 
-static uint64_t unprot_map_one(struct rmm *rmm, struct rtt_walk *wi, unsigned idx, uint64_t pa,
-			       int level, uint64_t attrs)
+static uint64_t unprot_map_one(struct rtt_walk *wi, unsigned idx, uint64_t pa, int level,
+			       uint64_t attrs)
 {
 	uint64_t s = wi->table[idx];
 	uint64_t want = s2tte_create_assigned_ns(attrs | pa, level);
 
-	if (s2tte_is_assigned_ns(s, level))
-		return s == want ? RMI_SUCCESS : rmi_status(RMI_ERROR_RTT, (unsigned)level);
+	/* rtte_state (DEN0137 2.0 B4.5.77): the entry must be UNMAPPED_NS,
+	 * even if it already maps this very PA. The PAS of the PA is not
+	 * checked (no such failure condition; the GPC guards it). */
 	if (!s2tte_is_unassigned_ns(s))
 		return rmi_status(RMI_ERROR_RTT, (unsigned)level);
-	if (!granule_range_is_ns(rmm, pa, s2tte_map_size(level)))
-		return RMI_ERROR_INPUT;
 	wi->table[idx] = want;
 	granule_get(wi->g_llt);
 	return RMI_SUCCESS;
@@ -278,7 +284,7 @@ static void range_map(struct rmm *rmm, const struct smc_args *args, struct smc_r
 		ret = pop_next_block(&list, expected_st, level, out_top, top, &pa);
 		if (ret == RMI_SUCCESS)
 			ret = data ? data_map_one(rmm, &wi, idx, pa, level)
-				   : unprot_map_one(rmm, &wi, idx, pa, level, attrs);
+				   : unprot_map_one(&wi, idx, pa, level, attrs);
 		if (ret != RMI_SUCCESS)
 			break;
 		out_top += s2tte_map_size(level);
@@ -381,7 +387,10 @@ static void range_unmap(struct rmm *rmm, const struct smc_args *args, struct smc
 		bool first = idx == wi.index;
 
 		if (!s2tte_is_live(s, level)) {
-			if (addr + map_size > top && first)
+			/* RTT_UNPROT_UNMAP rtte_state (DEN0137 2.0 B4.5.78):
+			 * the entry at base must be MAPPED_NS. RTT_DATA_UNMAP
+			 * (B4.5.67) has no such condition and skips. */
+			if (first && (!data || addr + map_size > top))
 				goto rtt_error;
 			if (addr + map_size > top)
 				break;

@@ -106,7 +106,14 @@ static enum access_result guest_access(struct rmm *rmm, struct rec *rec, const s
 		return ACCESS_EXIT;
 	}
 	if (s2tte_is_assigned_ns(s, level)) {
-		*read_value = do_access(rmm, s2tte_pa(s, level) + offset, op);
+		uint64_t pa = s2tte_pa(s, level) + offset;
+
+		/* A host that mapped Realm-PAS memory unprotected gets no
+		 * access through it: the GPC faults the NS access, which the
+		 * model reports to the realm as an SEA. */
+		if (!granule_range_is_ns(rmm, pa & ~(GRANULE_SIZE - 1), GRANULE_SIZE))
+			return ACCESS_SEA;
+		*read_value = do_access(rmm, pa, op);
 		return ACCESS_DONE;
 	}
 	data_abort(ipa, level, true, op, ex);

@@ -53,10 +53,17 @@ uint64_t rtt_entry_ipa(const struct rtt_walk *wi, uint64_t ipa, unsigned index)
 	return (ipa & ~(table_span - 1)) + (uint64_t)index * map_size;
 }
 
+/* RMM 1.0 RttSkipNonLiveEntries (DEN0137 B4.3.3 / B4.3.22 "top" tables:
+ * a walk ending at a live entry, e.g. a block, gives top == ipa), as
+ * TF-RMM's s2tt_skip_non_live_entries(): a live entry at the walk's index
+ * returns the input address itself, unaligned; otherwise the IPA of the
+ * next live entry of the table, or the end of the table. */
 uint64_t rtt_skip_non_live_entries(const struct rtt_walk *wi, uint64_t ipa)
 {
 	unsigned i;
 
+	if (s2tte_is_live(wi->table[wi->index], wi->last_level))
+		return ipa;
 	for (i = wi->index + 1; i < S2TTES_PER_S2TT; i++)
 		if (s2tte_is_live(wi->table[i], wi->last_level))
 			break;

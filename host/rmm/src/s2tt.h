@@ -263,8 +263,8 @@ uint64_t *rtt_table(struct rmm *rmm, uint64_t rtt_pa);
 /* The IPA covered by entry `index` of the table wi describes. */
 uint64_t rtt_entry_ipa(const struct rtt_walk *wi, uint64_t ipa, unsigned index);
 
-/* Top of the run of non-live entries following the entry the walk reached:
- * the IPA of the next live entry in the table, or the end of the table. */
+/* RttSkipNonLiveEntries: ipa itself if the entry the walk reached is live;
+ * else the IPA of the next live entry in the table, or the table's end. */
 uint64_t rtt_skip_non_live_entries(const struct rtt_walk *wi, uint64_t ipa);
 
 #endif
