@@ -1,0 +1,431 @@
+/*
+ * tracefs ingestion: the trace-format parser, the per-vCPU correlator on
+ * hand-written traces in the kernel's format (fixtures/), the probe plan
+ * and the error paths of a session on a fake tracefs root (a plain
+ * directory: no kernel involved, so this runs anywhere).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "trace/tracefs.h"
+
+#ifndef FIXTURES
+#error FIXTURES must name the fixtures directory
+#endif
+
+static char tmp_root[256];
+
+static void put_file(const char *dir, const char *rel, const char *text)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fputs(text, f);
+	fclose(f);
+}
+
+static void put_dir(const char *dir, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	CHECK(mkdir(path, 0755) == 0 || errno == EEXIST);
+}
+
+static char *slurp(const char *dir, const char *rel)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, rel);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = calloc(1, 65536);
+	if (buf)
+		(void)!fread(buf, 1, 65535, f);
+	fclose(f);
+	return buf;
+}
+
+static const char normal_syms[] =
+	"ffff800008123000 T kvm_handle_guest_abort\n"
+	"ffff800008124000 T gfn_to_memslot\n"
+	"ffff800008125000 T __gfn_to_pfn_memslot\n"
+	"ffff800008126000 T kvm_pgtable_stage2_map\n"
+	"ffff800008127000 T kvm_pgtable_stage2_relax_perms\n"
+	"ffff800008128000 d user_mem_abort_data\n";
+
+static const char realm_syms[] =
+	"0000000000000000 T kvm_handle_guest_abort\n"
+	"0000000000000000 T gfn_to_memslot\n"
+	"0000000000000000 t user_mem_abort.isra.0\n"
+	"0000000000000000 T __kvm_faultin_pfn\n"
+	"0000000000000000 t realm_map_protected\n"
+	"0000000000000000 t realm_map_non_secure\n"
+	"0000000000000000 t realm_create_rtt_levels\n"
+	"0000000000000000 t fold_rtt\n"
+	"0000000000000000 t rec_exit_ripas_change\n";
+
+/* A fake tracefs: the files and directories the plan looks at. */
+static void make_root(const char *root, bool kprobes, bool entry_tp, bool exit_tp)
+{
+	put_dir(root, "");
+	put_file(root, "trace", "");
+	if (kprobes)
+		put_file(root, "kprobe_events", "");
+	put_dir(root, "instances");
+	put_dir(root, "events");
+	put_dir(root, "events/kvm");
+	if (entry_tp)
+		put_dir(root, "events/kvm/kvm_entry");
+	if (exit_tp)
+		put_dir(root, "events/kvm/kvm_exit");
+	put_dir(root, "events/kvm/kvm_guest_fault");
+}
+
+static void plan_from(const char *syms, enum tracefs_vm vm, struct tracefs_plan *plan)
+{
+	char root[300], err[256] = "";
+	snprintf(root, sizeof(root), "%s/plan", tmp_root);
+	make_root(root, true, true, true);
+	put_file(tmp_root, "kallsyms", syms);
+	char ks[300];
+	snprintf(ks, sizeof(ks), "%s/kallsyms", tmp_root);
+	enum tracefs_status st = tracefs_plan(root, ks, vm, plan, err, sizeof(err));
+	if (st)
+		fprintf(stderr, "plan: %s\n", err);
+	CHECK(st == TRACEFS_OK);
+}
+
+static void test_parse_line(void)
+{
+	struct tracefs_event ev;
+	const char *l1 = "       rme-bench-4242    [001] d..1.   100.000010: kvm_exit: TRAP: x\n";
+	CHECK(tracefs_parse_line(l1, &ev) == TRACEFS_LINE_EVENT);
+	CHECK_EQ_U64(ev.pid, 4242);
+	CHECK_EQ_U64(ev.cpu, 1);
+	CHECK_EQ_U64(ev.ts_ns, 100000010000ull);
+	CHECK(!strcmp(ev.name, "kvm_exit"));
+	CHECK(!strncmp(ev.body, "TRAP: x", 7));
+	CHECK(ev.comm_len == 9 && !strncmp(ev.comm, "rme-bench", 9));
+
+	/* Spaces and dashes in the comm, a tgid column, no flags column. */
+	const char *l2 = " my vcpu-thread-77 (   70) [012] 5.5: rmeb_abort: (x+0x0/0x8)";
+	CHECK(tracefs_parse_line(l2, &ev) == TRACEFS_LINE_EVENT);
+	CHECK_EQ_U64(ev.pid, 77);
+	CHECK_EQ_U64(ev.cpu, 12);
+	CHECK_EQ_U64(ev.ts_ns, 5500000000ull);
+	CHECK(ev.comm_len == 14 && !strncmp(ev.comm, "my vcpu-thread", 14));
+	CHECK(!strcmp(ev.name, "rmeb_abort"));
+
+	/* An event with no body, nanosecond digits, a counter clock. */
+	CHECK(tracefs_parse_line("a-1 [000] 1.123456789: e:", &ev) == TRACEFS_LINE_EVENT);
+	CHECK_EQ_U64(ev.ts_ns, 1123456789ull);
+	CHECK(ev.body[0] == '\0');
+	CHECK(tracefs_parse_line("a-1 [000] 42: e: x", &ev) == TRACEFS_LINE_EVENT);
+	CHECK_EQ_U64(ev.ts_ns, 42);
+
+	CHECK(tracefs_parse_line("# tracer: nop\n", &ev) == TRACEFS_LINE_SKIP);
+	CHECK(tracefs_parse_line("   \n", &ev) == TRACEFS_LINE_SKIP);
+	CHECK(tracefs_parse_line("CPU:3 [LOST 12 EVENTS]\n", &ev) == TRACEFS_LINE_LOST);
+	CHECK(tracefs_parse_line("hello world\n", &ev) == TRACEFS_LINE_BAD);
+	CHECK(tracefs_parse_line("a-1 [000] d... nots: e: x", &ev) == TRACEFS_LINE_BAD);
+	CHECK(tracefs_parse_line("nopid [000] 1.0: e: x", &ev) == TRACEFS_LINE_BAD);
+	CHECK(tracefs_parse_line("a-1 [000] 1.0: no-colon-name x", &ev) == TRACEFS_LINE_BAD);
+	CHECK(tracefs_parse_line("a-1 [x] 1.0: e: x", &ev) == TRACEFS_LINE_BAD);
+}
+
+static struct tracefs_corr *feed(const struct tracefs_plan *plan, const char *fixture,
+				 const pid_t *tids, size_t n_tids)
+{
+	struct tracefs_corr *c = tracefs_corr_create(plan, tids, n_tids);
+	CHECK(c != NULL);
+	if (!c)
+		return NULL;
+	char path[512], err[256] = "";
+	snprintf(path, sizeof(path), "%s/%s", FIXTURES, fixture);
+	enum tracefs_status st = tracefs_corr_feed_file(c, path, err, sizeof(err));
+	if (st)
+		fprintf(stderr, "feed %s: %s\n", fixture, err);
+	CHECK(st == TRACEFS_OK);
+	return c;
+}
+
+#define US 1000u
+
+static void test_normal_one_vcpu(void)
+{
+	struct tracefs_plan plan;
+	plan_from(normal_syms, TRACEFS_VM_NORMAL, &plan);
+	pid_t tids[] = { 4242 };
+	struct tracefs_corr *c = feed(&plan, "normal_1vcpu.trace", tids, 1);
+	if (!c)
+		return;
+	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
+	CHECK_EQ_U64(st->faults, 3);
+	CHECK_EQ_U64(st->other_exits, 2); /* MMIO-like abort, IRQ */
+	CHECK_EQ_U64(st->unbalanced, 0);
+	CHECK_EQ_U64(st->foreign_threads, 1); /* the kworker */
+	CHECK_EQ_U64(st->bad_lines, 0);
+	CHECK_EQ_U64(tracefs_corr_vcpus(c), 1);
+	struct fault_log *log = tracefs_corr_log(c, 0);
+	CHECK(log && fault_log_count(log) == 3);
+	if (!log || fault_log_count(log) != 3)
+		goto out;
+
+	const struct fault_record *r = fault_log_get(log, 0);
+	CHECK_EQ_U64(r->ipa, 0x80000000);
+	CHECK_EQ_U64(r->kind, FAULT_NORMAL);
+	CHECK_EQ_U64(r->level, 3);
+	CHECK_EQ_U64(r->total_ns, 30 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_EXIT_DECODE], 3 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_ABORT_DISPATCH], 8 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_MEMSLOT_LOOKUP], 1 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_PAGE_PIN], 10 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_S2_MAP], 4 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_REC_ENTER], 4 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_UNATTRIBUTED], 0);
+	CHECK_EQ_U64(r->stage_ns[STAGE_REC_EXIT], 0);
+
+	r = fault_log_get(log, 1); /* 2 MiB, no kvm_guest_fault: IPA from the map */
+	CHECK_EQ_U64(r->ipa, 0x80200000);
+	CHECK_EQ_U64(r->level, 2);
+	CHECK_EQ_U64(r->total_ns, 70 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_ABORT_DISPATCH], 3 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_PAGE_PIN], 48 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_S2_MAP], 10 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_REC_ENTER], 8 * US);
+
+	r = fault_log_get(log, 2); /* permission fault: relax in place */
+	CHECK_EQ_U64(r->kind, FAULT_PERM);
+	CHECK_EQ_U64(r->total_ns, 6 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_S2_MAP], 2 * US);
+out:
+	tracefs_corr_destroy(c);
+}
+
+static void test_two_vcpus(void)
+{
+	struct tracefs_plan plan;
+	plan_from(normal_syms, TRACEFS_VM_NORMAL, &plan);
+	pid_t tids[] = { 4243, 4244 };
+	struct tracefs_corr *c = feed(&plan, "two_vcpus.trace", tids, 2);
+	if (!c)
+		return;
+	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
+	CHECK_EQ_U64(st->lost_lines, 1);
+	/* lost events in an open span, a return without call, exit without entry */
+	CHECK_EQ_U64(st->unbalanced, 3);
+	CHECK_EQ_U64(st->faults, 3);
+	struct fault_log *a = tracefs_corr_log(c, 0), *b = tracefs_corr_log(c, 1);
+	CHECK(a && b);
+	if (a && b) {
+		CHECK_EQ_U64(fault_log_count(a), 2);
+		CHECK_EQ_U64(fault_log_count(b), 1);
+		const struct fault_record *r = fault_log_get(b, 0);
+		CHECK(r && r->vcpu == 1 && r->ipa == 0x90001000 && r->total_ns == 10 * US);
+		r = fault_log_get(a, 1);
+		CHECK(r && r->vcpu == 0 && r->ipa == 0x80001000 && r->total_ns == 10 * US);
+		CHECK(r && r->stage_ns[STAGE_S2_MAP] == 3 * US &&
+		      r->stage_ns[STAGE_ABORT_DISPATCH] == 3 * US);
+	}
+	tracefs_corr_destroy(c);
+
+	/* Ingest mode: vCPUs are numbered by first exit, in trace order. */
+	c = feed(&plan, "two_vcpus.trace", NULL, 0);
+	if (!c)
+		return;
+	CHECK_EQ_U64(tracefs_corr_vcpus(c), 2);
+	CHECK_EQ_U64(fault_log_count(tracefs_corr_log(c, 0)), 2); /* 4243 exits first */
+	tracefs_corr_destroy(c);
+}
+
+static void test_realm(void)
+{
+	struct tracefs_plan plan;
+	plan_from(realm_syms, TRACEFS_VM_REALM, &plan);
+	char missing[256];
+	tracefs_plan_missing(&plan, missing, sizeof(missing));
+	CHECK(!strcmp(missing, "")); /* all found, via alternatives and clones */
+	struct tracefs_corr *c = feed(&plan, "realm.trace", NULL, 0);
+	if (!c)
+		return;
+	CHECK_EQ_U64(tracefs_corr_stats(c)->faults, 4);
+	struct fault_log *log = tracefs_corr_log(c, 0);
+	CHECK(log && fault_log_count(log) == 4);
+	if (!log || fault_log_count(log) != 4)
+		goto out;
+	const struct fault_record *r = fault_log_get(log, 0);
+	CHECK_EQ_U64(r->kind, FAULT_PROTECTED);
+	CHECK_EQ_U64(r->ipa, 0x1000);
+	CHECK_EQ_U64(r->level, 3);
+	CHECK_EQ_U64(r->total_ns, 40 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_EXIT_DECODE], 2 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_ABORT_DISPATCH], 2 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_PAGE_PIN], 9 * US); /* uma self + pin */
+	CHECK_EQ_U64(r->stage_ns[STAGE_DATA_CREATE], 11 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_RTT_CREATE], 8 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_REC_ENTER], 8 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_UNATTRIBUTED], 0);
+
+	r = fault_log_get(log, 1);
+	CHECK_EQ_U64(r->level, 2);
+	CHECK_EQ_U64(r->stage_ns[STAGE_RTT_FOLD], 2 * US);
+	CHECK_EQ_U64(r->stage_ns[STAGE_DATA_CREATE], 56 * US);
+
+	r = fault_log_get(log, 2);
+	CHECK_EQ_U64(r->kind, FAULT_UNPROTECTED);
+	CHECK_EQ_U64(r->stage_ns[STAGE_UNPROT_MAP], 4 * US);
+
+	r = fault_log_get(log, 3);
+	CHECK_EQ_U64(r->kind, FAULT_RIPAS_CHANGE);
+	CHECK_EQ_U64(r->stage_ns[STAGE_SET_RIPAS], 39 * US);
+	CHECK_EQ_U64(r->total_ns, 45 * US);
+out:
+	tracefs_corr_destroy(c);
+}
+
+static enum tracefs_status plan_at(const char *root, const char *syms, enum tracefs_vm vm,
+				   char *err, size_t err_len)
+{
+	struct tracefs_plan plan;
+	char ks[300];
+	put_file(tmp_root, "kallsyms", syms);
+	snprintf(ks, sizeof(ks), "%s/kallsyms", tmp_root);
+	return tracefs_plan(root, ks, vm, &plan, err, err_len);
+}
+
+static void test_plan_errors(void)
+{
+	char root[300], err[512];
+	snprintf(root, sizeof(root), "%s/nowhere", tmp_root);
+	CHECK(plan_at(root, normal_syms, TRACEFS_VM_NORMAL, err, sizeof(err)) ==
+	      TRACEFS_ENOTRACEFS);
+	CHECK(strstr(err, root) != NULL);
+	CHECK_EQ_U64(tracefs_exit_code(TRACEFS_ENOTRACEFS), 1);
+
+	snprintf(root, sizeof(root), "%s/nokprobes", tmp_root);
+	make_root(root, false, true, true);
+	CHECK(plan_at(root, normal_syms, TRACEFS_VM_NORMAL, err, sizeof(err)) ==
+	      TRACEFS_ENOKPROBES);
+	CHECK(strstr(err, "kprobe_events") != NULL);
+
+	snprintf(root, sizeof(root), "%s/noentry", tmp_root);
+	make_root(root, true, false, true);
+	CHECK(plan_at(root, normal_syms, TRACEFS_VM_NORMAL, err, sizeof(err)) ==
+	      TRACEFS_ENOTRACEPOINT);
+	CHECK(strstr(err, "kvm:kvm_entry") != NULL);
+
+	snprintf(root, sizeof(root), "%s/ok", tmp_root);
+	make_root(root, true, true, true);
+	/* The abort handler is required. */
+	CHECK(plan_at(root, "0 T kvm_pgtable_stage2_map\n", TRACEFS_VM_NORMAL, err, sizeof(err)) ==
+	      TRACEFS_ENOSYMBOL);
+	CHECK(strstr(err, "kvm_handle_guest_abort") != NULL);
+	/* A realm kernel without any realm mapping function. */
+	CHECK(plan_at(root, normal_syms, TRACEFS_VM_REALM, err, sizeof(err)) == TRACEFS_ENOSYMBOL);
+	CHECK(strstr(err, "realm_map_protected") != NULL);
+	/* A data symbol of a similar name is not a function. */
+	struct tracefs_plan plan;
+	plan_from(normal_syms, TRACEFS_VM_NORMAL, &plan);
+	char missing[256], desc[2048];
+	tracefs_plan_missing(&plan, missing, sizeof(missing));
+	CHECK(!strcmp(missing, "user_mem_abort"));
+	tracefs_plan_describe(&plan, desc, sizeof(desc));
+	CHECK(strstr(desc, "MISSING (wanted user_mem_abort)") != NULL);
+	CHECK(strstr(desc, "<- kvm_pgtable_stage2_map") != NULL);
+
+	/* Trace text that is not a trace, and a file that is not there. */
+	struct tracefs_corr *c = tracefs_corr_create(&plan, NULL, 0);
+	CHECK(c != NULL);
+	if (c) {
+		put_file(tmp_root, "notatrace", "hello\nworld\n");
+		char path[300];
+		snprintf(path, sizeof(path), "%s/notatrace", tmp_root);
+		CHECK(tracefs_corr_feed_file(c, path, err, sizeof(err)) == TRACEFS_EPARSE);
+		snprintf(path, sizeof(path), "%s/absent", tmp_root);
+		CHECK(tracefs_corr_feed_file(c, path, err, sizeof(err)) == TRACEFS_EIO);
+		tracefs_corr_destroy(c);
+	}
+}
+
+static void test_session_on_fake_root(void)
+{
+	char root[300], ks[300], err[512];
+	snprintf(root, sizeof(root), "%s/session", tmp_root);
+	make_root(root, true, true, true);
+	put_file(tmp_root, "kallsyms", normal_syms);
+	snprintf(ks, sizeof(ks), "%s/kallsyms", tmp_root);
+	struct tracefs_session_opts opts = { .root = root, .kallsyms = ks,
+					     .vm = TRACEFS_VM_NORMAL, .tag = "t1" };
+	struct tracefs_session *s = (void *)1;
+
+	/*
+	 * A directory is not a kernel: the instance gets no control files,
+	 * so open fails after creating the probes; everything it made must
+	 * be gone again.
+	 */
+	CHECK(tracefs_session_open(&opts, &s, err, sizeof(err)) == TRACEFS_EIO);
+	CHECK(s == NULL);
+	CHECK(strstr(err, "instances/rmeb_t1") != NULL);
+	char inst[400];
+	snprintf(inst, sizeof(inst), "%s/instances/rmeb_t1", root);
+	CHECK(access(inst, F_OK) != 0);
+	char *k = slurp(root, "kprobe_events");
+	CHECK(k != NULL);
+	if (k) {
+		CHECK(strstr(k, "p:rmeb_t1/rmeb_abort kvm_handle_guest_abort\n") != NULL);
+		CHECK(strstr(k, "r32:rmeb_t1/rmeb_abort_ret kvm_handle_guest_abort\n") != NULL);
+		CHECK(strstr(k, "-:rmeb_t1/rmeb_abort\n") != NULL);
+		CHECK(strstr(k, "-:rmeb_t1/rmeb_abort_ret\n") != NULL);
+		CHECK(strstr(k, "-:rmeb_t1/rmeb_s2map\n") != NULL);
+		CHECK(strstr(k, "user_mem_abort") == NULL); /* missing: never probed */
+		free(k);
+	}
+
+	/* A group of that name exists already: refuse, touch nothing. */
+	put_file(root, "kprobe_events", "");
+	put_dir(root, "events/rmeb_t1");
+	CHECK(tracefs_session_open(&opts, &s, err, sizeof(err)) == TRACEFS_EBUSY);
+	CHECK(strstr(err, "rmeb_t1") != NULL);
+	k = slurp(root, "kprobe_events");
+	CHECK(k && k[0] == '\0');
+	free(k);
+
+	/* RMEB_TRACEFS names the root. */
+	setenv("RMEB_TRACEFS", root, 1);
+	char found[300];
+	CHECK(tracefs_find_root(found, sizeof(found), err, sizeof(err)) == TRACEFS_OK);
+	CHECK(!strcmp(found, root));
+	unsetenv("RMEB_TRACEFS");
+	tracefs_session_close(NULL);
+}
+
+int main(void)
+{
+	snprintf(tmp_root, sizeof(tmp_root), "%s/rmeb-tracefs-XXXXXX",
+		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+	if (!mkdtemp(tmp_root)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_parse_line();
+	test_normal_one_vcpu();
+	test_two_vcpus();
+	test_realm();
+	test_plan_errors();
+	test_session_on_fake_root();
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp_root);
+	if (system(cmd) != 0)
+		fprintf(stderr, "warning: could not remove %s\n", tmp_root);
+	return check_report("tracefs");
+}
