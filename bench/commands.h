@@ -9,5 +9,6 @@
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int rmi_cmd_main(int argc, char **argv);
+int cmd_gbench(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static void usage(FILE *out)
 		"          measure stage-2 faults; no options: the default suite\n"
 		"  list    patterns|policies|profiles|stages\n"
 		"  rmi     [--abi 1.0|2.0] FILE   run RMI commands against the RMM model\n"
+		"  gbench  [--out DIR] [OPTIONS] [-- GBENCH-FLAGS]   Google Benchmark cases\n"
+		"          into DIR/gbench.json ('rme-bench gbench --help')\n"
 		"  version\n"
 		"\n"
 		"'rme-bench run --help' explains every option.\n");
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc - 1, argv + 1);
 	if (!strcmp(cmd, "rmi"))
 		return rmi_cmd_main(argc - 1, argv + 1);
+	if (!strcmp(cmd, "gbench"))
+		return cmd_gbench(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		printf("rme-bench %s (%s)\n", RMEB_VERSION, RMEB_GIT_REV);
 		return 0;

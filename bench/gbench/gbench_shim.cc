@@ -55,6 +55,8 @@ std::set<std::string> &context_keys()
 
 // Set from benchmark threads when a run ends in error.
 std::atomic<bool> any_run_failed{false};
+std::atomic<size_t> runs_failed{0};
+bool keep_output_on_error = false;
 
 int refuse(const gb_bench *b, const char *what)
 {
@@ -117,8 +119,10 @@ void run_one(gb_bench *b, benchmark::State &s)
 	if (!s.error_occurred() && s.iterations() < s.max_iterations)
 		s.SkipWithError("benchmark returned before gb_keep_running() "
 				"returned false");
-	if (s.error_occurred())
+	if (s.error_occurred()) {
 		any_run_failed = true;
+		runs_failed++;
+	}
 }
 
 // ---- strict JSON output ---------------------------------------------
@@ -248,6 +252,7 @@ int run_all(int argc, char **argv)
 	benchmark::BenchmarkReporter *file =
 		!out.empty() && out_format == "json" ? &json_file : nullptr;
 	any_run_failed = false;
+	runs_failed = 0;
 	size_t ran = benchmark::RunSpecifiedBenchmarks(display, file);
 	benchmark::Shutdown();
 
@@ -264,13 +269,14 @@ int run_all(int argc, char **argv)
 		// an empty file is not a result.
 		struct stat st;
 		bool empty = stat(tmp.c_str(), &st) == 0 && st.st_size == 0;
-		if (status == 0 && !empty &&
+		bool keep = status == 0 || (ran > 0 && keep_output_on_error);
+		if (keep && !empty &&
 		    std::rename(tmp.c_str(), out.c_str()) != 0) {
 			std::fprintf(stderr, "gbench: cannot write %s: %s\n",
 				     out.c_str(), std::strerror(errno));
 			status = 1;
 		}
-		if (status != 0 || empty)
+		if (!keep || empty)
 			unlink(tmp.c_str());
 	}
 	return status;
@@ -481,6 +487,16 @@ extern "C" int gb_add_context(const char *key, const char *value) GB_NOEXCEPT
 		return -1;
 	}
 	return 0;
+}
+
+extern "C" void gb_keep_output_on_error(bool keep) GB_NOEXCEPT
+{
+	keep_output_on_error = keep;
+}
+
+extern "C" size_t gb_runs_failed(void) GB_NOEXCEPT
+{
+	return runs_failed;
 }
 
 extern "C" int gb_run(int argc, char **argv) GB_NOEXCEPT

@@ -27,7 +27,7 @@
  *
  * --benchmark_out=FILE is written to a temporary file beside FILE and
  * renamed when the run succeeds, so a failed run leaves no complete-looking
- * file.
+ * file (unless gb_keep_output_on_error asks to keep one with error runs).
  *
  * Threads: register and run from one thread; the gb_state functions are
  * for the benchmark's own thread(s).
@@ -105,6 +105,15 @@ int gb_add_context(const char *key, const char *value) GB_NOEXCEPT;
  * understand or an unknown format. --help prints usage and exits 0 (the
  * library does). Call once per process. */
 int gb_run(int argc, char **argv) GB_NOEXCEPT;
+
+/* Keep the --benchmark_out file even when some benchmarks reported an
+ * error (gb_run still returns 1): the file is then complete, its errored
+ * runs carry "error_occurred": true and their message. For a suite that
+ * reports configurations it cannot measure instead of dropping them.
+ * Off by default: a failed run leaves no file. Call before gb_run. */
+void gb_keep_output_on_error(bool keep) GB_NOEXCEPT;
+/* Benchmark runs (per thread) of the last gb_run that ended in error. */
+size_t gb_runs_failed(void) GB_NOEXCEPT;
 
 /* ---- inside a benchmark function ---------------------------------- */
 
