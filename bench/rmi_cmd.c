@@ -77,11 +77,11 @@ struct cmd_desc {
 #define OUT_ALWAYS(n, f) { (n), (f), WHEN_ALWAYS }
 
 /*
- * Output register names are the spec's (DEN0137 1.0 B4.3, 2.0 B4.5) with
- * two renderings chosen for the user: out_top of INIT_RIPAS / SET_RIPAS
- * prints as "top" like the other 1.0 "top" outputs, and out_top of the 2.0
- * range commands prints as "next" (where the caller resumes), out_range /
- * out_count as "range" / "count".
+ * Output register names are the spec's (DEN0137 1.0 B4.3, 2.0 B4.5):
+ * "top" of DATA_DESTROY, RTT_DESTROY and RTT_UNMAP_UNPROTECTED (1.0
+ * B4.3.3/16/22), "out_top" of RTT_INIT_RIPAS / RTT_SET_RIPAS (B4.3.21) and
+ * of the 2.0 range commands (B4.5.17/18/65/67/77/78), which also give
+ * "out_range" and "out_count".
  */
 static const struct cmd_desc commands[] = {
 	{ "VERSION", IN_BOTH(RMI_VERSION), { "req" },
@@ -120,23 +120,23 @@ static const struct cmd_desc commands[] = {
 	{ "REC_AUX_COUNT", IN_1_0(RMI_REC_AUX_COUNT), { "rd" },
 	  { OUT("aux_count", FMT_DEC) }, PARAMS_NONE },
 	{ "RTT_INIT_RIPAS", IN_BOTH(RMI_RTT_INIT_RIPAS), { "rd", "base", "top" },
-	  { OUT("top", FMT_HEX) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX) }, PARAMS_NONE },
 	{ "RTT_SET_RIPAS", IN_BOTH(RMI_RTT_SET_RIPAS), { "rd", "rec", "base", "top" },
-	  { OUT("top", FMT_HEX) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX) }, PARAMS_NONE },
 	{ "RTT_DATA_MAP_INIT", IN_2_0(RMI_RTT_DATA_MAP_INIT), { "rd", "data", "ipa", "src", "flags" },
 	  { { 0 } }, PARAMS_NONE },
 	{ "GRANULE_RANGE_DELEGATE", IN_2_0(RMI_GRANULE_RANGE_DELEGATE), { "base", "top" },
-	  { OUT("next", FMT_HEX) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX) }, PARAMS_NONE },
 	{ "GRANULE_RANGE_UNDELEGATE", IN_2_0(RMI_GRANULE_RANGE_UNDELEGATE), { "base", "top" },
-	  { OUT("next", FMT_HEX) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX) }, PARAMS_NONE },
 	{ "RTT_DATA_MAP", IN_2_0(RMI_RTT_DATA_MAP), { "rd", "base", "top", "flags", "oaddr" },
-	  { OUT("next", FMT_HEX) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX) }, PARAMS_NONE },
 	{ "RTT_DATA_UNMAP", IN_2_0(RMI_RTT_DATA_UNMAP), { "rd", "base", "top", "flags", "oaddr" },
-	  { OUT("next", FMT_HEX), OUT("range", FMT_HEX), OUT("count", FMT_DEC) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX), OUT("out_range", FMT_HEX), OUT("out_count", FMT_DEC) }, PARAMS_NONE },
 	{ "RTT_UNPROT_MAP", IN_2_0(RMI_RTT_UNPROT_MAP), { "rd", "base", "top", "flags", "oaddr" },
-	  { OUT("next", FMT_HEX) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX) }, PARAMS_NONE },
 	{ "RTT_UNPROT_UNMAP", IN_2_0(RMI_RTT_UNPROT_UNMAP), { "rd", "base", "top", "flags", "oaddr" },
-	  { OUT("next", FMT_HEX), OUT("range", FMT_HEX), OUT("count", FMT_DEC) }, PARAMS_NONE },
+	  { OUT("out_top", FMT_HEX), OUT("out_range", FMT_HEX), OUT("out_count", FMT_DEC) }, PARAMS_NONE },
 	{ "OP_CONTINUE", IN_2_0(RMI_OP_CONTINUE), { "handle", "flags" }, { { 0 } }, PARAMS_NONE },
 };
 

@@ -283,10 +283,11 @@ static void read_entry(uint64_t s, int level, struct smc_res *res)
 		res->x[2] = RMI_UNASSIGNED;
 		res->x[4] = s2tte_ripas_bits(s);
 	} else if (s2tte_is_assigned(s, level)) {
+		/* state_prot (DEN0137 1.0 B4.3.20): the address, whatever the
+		 * RIPAS, DESTROYED included (as TF-RMM's smc_rtt_read_entry) */
 		res->x[2] = RMI_ASSIGNED;
 		res->x[4] = s2tte_get_ripas(s, level);
-		if (!s2tte_is_assigned_destroyed(s))
-			res->x[3] = s2tte_pa(s, level);
+		res->x[3] = s2tte_pa(s, level);
 	} else if (s2tte_is_unassigned_ns(s)) {
 		res->x[2] = RMI_UNASSIGNED;
 	} else if (s2tte_is_assigned_ns(s, level)) {
