@@ -10,5 +10,7 @@ int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int rmi_cmd_main(int argc, char **argv);
 int cmd_gbench(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

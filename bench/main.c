@@ -20,6 +20,9 @@ static void usage(FILE *out)
 		"  rmi     [--abi 1.0|2.0] FILE   run RMI commands against the RMM model\n"
 		"  gbench  [--out DIR] [OPTIONS] [-- GBENCH-FLAGS]   Google Benchmark cases\n"
 		"          into DIR/gbench.json ('rme-bench gbench --help')\n"
+		"  plot    [--out DIR] DIR [DIR...]   PNG and SVG figures into DIR/plots\n"
+		"  compare [--fail-above PCT] [--metric M] [--json] A B\n"
+		"          per-stage medians, ratios with 95%% CIs, count differences\n"
 		"  version\n"
 		"\n"
 		"'rme-bench run --help' explains every option.\n");
@@ -40,6 +43,10 @@ int main(int argc, char **argv)
 		return rmi_cmd_main(argc - 1, argv + 1);
 	if (!strcmp(cmd, "gbench"))
 		return cmd_gbench(argc - 1, argv + 1);
+	if (!strcmp(cmd, "plot"))
+		return cmd_plot(argc - 1, argv + 1);
+	if (!strcmp(cmd, "compare"))
+		return cmd_compare(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		printf("rme-bench %s (%s)\n", RMEB_VERSION, RMEB_GIT_REV);
 		return 0;
