@@ -405,7 +405,9 @@ void smc_rtt_set_ripas(struct rmm *rmm, const struct smc_args *args, struct smc_
 	struct rec *rec;
 	struct rtt_walk wi;
 
-	if (top <= base) {
+	/* size_valid, top_gran_align (DEN0137 1.0 B4.3.21; TF-RMM checks
+	 * both before taking any lock) */
+	if (top <= base || !addr_is_level_aligned(top, S2TT_PAGE_LEVEL)) {
 		res->x[0] = RMI_ERROR_INPUT;
 		return;
 	}
@@ -429,12 +431,26 @@ void smc_rtt_set_ripas(struct rmm *rmm, const struct smc_args *args, struct smc_
 
 	uint64_t map_size = s2tte_map_size(wi.last_level);
 	uint64_t addr = base;
+	unsigned i = wi.index;
 	if (!addr_is_level_aligned(base, wi.last_level)) {
-		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)wi.last_level);
-		goto out_llt;
+		/* base_align: an error only if the entry holding base (which
+		 * also covers IPAs below it) would have to change; one that
+		 * already has the requested RIPAS counts as done. */
+		uint64_t s = wi.table[i];
+
+		if (!s2tte_has_ripas(s, wi.last_level) ||
+		    s2tte_get_ripas(s, wi.last_level) != rec->set_ripas.ripas) {
+			res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)wi.last_level);
+			goto out_llt;
+		}
+		addr = (base & ~(map_size - 1)) + map_size;
+		if (addr >= top) {
+			addr = top;
+			goto done;
+		}
+		i++;
 	}
-	for (unsigned i = wi.index; i < S2TTES_PER_S2TT && addr + map_size <= top;
-	     i++, addr += map_size) {
+	for (; i < S2TTES_PER_S2TT && addr + map_size <= top; i++, addr += map_size) {
 		uint64_t next;
 
 		if (!ripas_update(wi.table[i], wi.last_level, rec->set_ripas.ripas,
@@ -442,6 +458,7 @@ void smc_rtt_set_ripas(struct rmm *rmm, const struct smc_args *args, struct smc_
 			break;
 		wi.table[i] = next;
 	}
+done:
 	if (addr > base) {
 		rec->set_ripas.addr = addr;
 		res->x[0] = RMI_SUCCESS;
