@@ -45,7 +45,7 @@
 #define NS_BASE     (1ULL << 31)          /* 32-bit realm: upper half */
 #define SZ_2M       (2ULL << 20)
 #define GUEST_PAGES 64                    /* the guest's window, both halves */
-#define DEFAULT_STEPS 3000
+#define DEFAULT_STEPS 2500
 
 static uint64_t rng_state;
 
@@ -570,7 +570,7 @@ int main(int argc, char **argv)
 {
 	/* ctest: fixed seeds, so a failure is reproducible and the suite is
 	 * not flaky; each seed runs both ABIs. */
-	static const uint64_t fixed_seeds[] = { 1, 2, 3, 4, 5, 42, 1234567, 0x9e3779b97f4a7c15ULL };
+	static const uint64_t fixed_seeds[] = { 1, 2, 3, 42, 0x9e3779b97f4a7c15ULL };
 	uint64_t seed, steps = DEFAULT_STEPS;
 	int fails = 0;
 
