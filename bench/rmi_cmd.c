@@ -670,9 +670,15 @@ static void print_value(FILE *out, const char *name, enum out_format fmt, uint64
 	}
 }
 
-static bool status_has_index(unsigned status)
+/* Where the spec gives an index: the walk level of every RMI_ERROR_RTT
+ * (and _RTT_AUX); RMI_ERROR_REALM carries one only in REC_ENTER's
+ * realm_new (0) and system_off (1) conditions (DEN0137 1.0 B4.3.14).
+ * A non-zero index is printed whatever the command, so none is hidden. */
+static bool status_has_index(const struct cmd_desc *d, unsigned status)
 {
-	return status == RMI_ERROR_RTT || status == RMI_ERROR_REALM || status == RMI_ERROR_RTT_AUX;
+	if (status == RMI_ERROR_RTT || status == RMI_ERROR_RTT_AUX)
+		return true;
+	return status == RMI_ERROR_REALM && strcmp(d->name, "REC_ENTER") == 0;
 }
 
 /* STATUS [index]; returns the status (or RMI_STATUS_COUNT if X0 is not an
@@ -689,7 +695,7 @@ static unsigned print_status(FILE *out, const struct cmd_desc *d, enum rmi_abi a
 		fprintf(out, " %s", status_names[status]);
 	else
 		fprintf(out, " RMI_STATUS_%u", status);
-	if (status_has_index(status) || index)
+	if (status_has_index(d, status) || index)
 		fprintf(out, " %u", index);
 	if (x0 >> 16)
 		fprintf(out, " x0=0x%" PRIx64, x0);
