@@ -8,13 +8,20 @@ BUILD_PKGS=(cmake make gcc g++ pkg-config libbenchmark-dev libhwloc-dev hwloc-no
             gnuplot-nox libcmocka-dev
             gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu) # the aarch64 payload image
 TEST_PKGS=(python3)
+# The QEMU end-to-end host (scripts/qemu): the emulator, the cross compilers
+# and the arm64 libraries the cross-built rme-bench links (multiarch :arm64
+# packages; the arm64 kernel and busybox are fetched by scripts/qemu itself).
+QEMU_PKGS=(qemu-system-arm gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+           binutils-aarch64-linux-gnu cpio gzip python3
+           libhwloc-dev:arm64 libbenchmark-dev:arm64)
 
 want=()
 for what in "${@:-build}"; do
 	case "$what" in
 	build) want+=("${BUILD_PKGS[@]}") ;;
 	test)  want+=("${BUILD_PKGS[@]}" "${TEST_PKGS[@]}") ;;
-	*) echo "deps.sh: unknown package set '$what' (build|test)" >&2; exit 2 ;;
+	qemu)  want+=("${BUILD_PKGS[@]}" "${QEMU_PKGS[@]}") ;;
+	*) echo "deps.sh: unknown package set '$what' (build|test|qemu)" >&2; exit 2 ;;
 	esac
 done
 
@@ -31,5 +38,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps.sh: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# :arm64 packages need dpkg to know the architecture (before apt-get update).
+case " ${missing[*]}" in *:arm64*)
+	dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ;;
+esac
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
