@@ -5,7 +5,8 @@
  *   RTT_SET_RIPAS  size_valid, top_gran_align, rd/rec state, rec_owner,
  *                  base_bound, top_bound, base_align (only when the RIPAS
  *                  must change), no_progress, out_top
- *   RTT_INIT_RIPAS size_valid, alignment, ipa_bound, realm_state, rtt_walk
+ *   RTT_INIT_RIPAS size_valid, alignment, ipa_bound, realm_state, rtt_walk;
+ *                  ASSIGNED EMPTY entries (1.0: stop, 2.0: become RAM)
  *   RTT_FOLD       level_bound, ipa_align (level - 1), rtt_walk,
  *                  rtte_state, homogeneity
  *   RTT_DESTROY    ipa_align, rtt_walk, rtte_state, rtt_live and "top"
@@ -163,6 +164,33 @@ static void test_init_ripas(void)
 	tm_fini(&m);
 }
 
+/* RTT_INIT_RIPAS over a page mapped while still EMPTY: 1.0 stops there
+ * (UNASSIGNED entries only), 2.0 makes the mapping RAM (current TF-RMM). */
+static void test_init_ripas_assigned(enum rmi_abi abi)
+{
+	struct tmachine m;
+	struct trealm r;
+	struct smc_res res;
+	uint64_t pa;
+
+	tm_init(&m, abi);
+	CHECK_EQ(tm_realm_create(&m, &r, 40, 1), RMI_SUCCESS);
+	tm_rtt_create_to(&m, &r, IPA, 3);
+	CHECK_EQ(tm_map_data(&m, &r, IPA, &pa), RMI_SUCCESS);
+	if (abi == RMI_ABI_1_0) {
+		CHECK_EQ(SMC(&m, RMI_RTT_INIT_RIPAS, r.rd, IPA, IPA + PAGE), RMI_RETURN(RMI_ERROR_RTT, 3));
+	} else {
+		CHECK_EQ(SMCR(&m, &res, RMI_RTT_INIT_RIPAS, r.rd, IPA, IPA + PAGE), RMI_SUCCESS);
+		CHECK_EQ(res.x[1], IPA + PAGE);
+		CHECK_EQ(SMCR(&m, &res, RMI_RTT_READ_ENTRY, r.rd, IPA, 3), RMI_SUCCESS);
+		CHECK_EQ(res.x[2], RMI_ASSIGNED);
+		CHECK_EQ(res.x[3], pa);
+		CHECK_EQ(res.x[4], RMI_RAM);
+	}
+	tm_check(&m, "after init ripas over a mapping");
+	tm_fini(&m);
+}
+
 static void test_structure_commands(void)
 {
 	struct tmachine m;
@@ -260,6 +288,8 @@ int main(void)
 {
 	test_set_ripas();
 	test_init_ripas();
+	test_init_ripas_assigned(RMI_ABI_1_0);
+	test_init_ripas_assigned(RMI_ABI_2_0);
 	test_structure_commands();
 	test_unmap_unprotected();
 	return t_report("rmm_failure_test");

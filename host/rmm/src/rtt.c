@@ -360,11 +360,18 @@ void smc_rtt_init_ripas(struct rmm *rmm, const struct smc_args *args, struct smc
 		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)wi.last_level);
 		goto out_llt;
 	}
+	/* 1.0 (TF-RMM's 1.0-era smc_rtt_init_ripas): UNASSIGNED entries only.
+	 * 2.0 (current TF-RMM): ASSIGNED EMPTY entries become RAM too. */
+	bool assigned_too = rmm->cfg.abi == RMI_ABI_2_0;
 	for (unsigned i = wi.index; i < S2TTES_PER_S2TT && addr + map_size <= top;
 	     i++, addr += map_size) {
-		if (s2tte_is_unassigned_empty(wi.table[i]))
+		uint64_t s = wi.table[i];
+
+		if (s2tte_is_unassigned_empty(s))
 			wi.table[i] = s2tte_create_unassigned_ram();
-		else if (!s2tte_is_unassigned_ram(wi.table[i]))
+		else if (assigned_too && s2tte_is_assigned_empty(s))
+			wi.table[i] = s2tte_create_assigned_ram(s2tte_pa(s, wi.last_level), wi.last_level);
+		else if (!s2tte_is_unassigned_ram(s) && !(assigned_too && s2tte_is_assigned_ram(s, wi.last_level)))
 			break;
 	}
 	if (addr > base) {
