@@ -64,7 +64,11 @@ int rmm_sim_rec_attach_guest(struct rmm *rmm, uint64_t rec_pa, struct sim_guest 
  * refcounts equal their live entries; every ASSIGNED entry maps DATA
  * granules, none twice, and every DATA granule is mapped; no unprotected
  * entry maps a non-UNDELEGATED granule; RD refcounts equal their RECs.
- * Returns 0, or -1 with a description of the first violation in why. */
+ * The unprotected rule is a host's duty, not the RMM's: like TF-RMM, the
+ * model lets RTT_MAP_UNPROTECTED map, and GRANULE_DELEGATE delegate, such
+ * a granule (the realm then gets an SEA on access); a test driving bad
+ * hosts must keep that one rule. Returns 0, or -1 with a description of
+ * the first violation in why. */
 int rmm_sim_check_invariants(struct rmm *rmm, char *why, size_t len);
 
 /* ---- counters ---- */
