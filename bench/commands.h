@@ -12,5 +12,6 @@ int rmi_cmd_main(int argc, char **argv);
 int cmd_gbench(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_trace(int argc, char **argv);
 
 #endif

@@ -23,6 +23,8 @@ static void usage(FILE *out)
 		"  plot    [--out DIR] DIR [DIR...]   PNG and SVG figures into DIR/plots\n"
 		"  compare [--fail-above PCT] [--metric M] [--json] A B\n"
 		"          per-stage medians, ratios with 95%% CIs, count differences\n"
+		"  trace   check|record|ingest   in-kernel stage timing through tracefs\n"
+		"          ('rme-bench trace --help')\n"
 		"  version\n"
 		"\n"
 		"'rme-bench run --help' explains every option.\n");
@@ -47,6 +49,8 @@ int main(int argc, char **argv)
 		return cmd_plot(argc - 1, argv + 1);
 	if (!strcmp(cmd, "compare"))
 		return cmd_compare(argc - 1, argv + 1);
+	if (!strcmp(cmd, "trace"))
+		return cmd_trace(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		printf("rme-bench %s (%s)\n", RMEB_VERSION, RMEB_GIT_REV);
 		return 0;

@@ -194,6 +194,28 @@ enum tracefs_status tracefs_plan(const char *root, const char *kallsyms, enum tr
 	return TRACEFS_OK;
 }
 
+void tracefs_plan_assume_all(enum tracefs_vm vm, struct tracefs_plan *plan)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->vm = vm;
+	snprintf(plan->entry_tp, sizeof(plan->entry_tp), "kvm/kvm_entry");
+	snprintf(plan->exit_tp, sizeof(plan->exit_tp), "kvm/kvm_exit");
+	plan->has_guest_fault_tp = true;
+	for (size_t i = 0; i < sizeof(probe_defs) / sizeof(probe_defs[0]); i++) {
+		const struct probe_def *d = &probe_defs[i];
+		if (!(d->vms & (1u << vm)))
+			continue;
+		struct tracefs_probe_plan *p = &plan->probes[plan->n_probes++];
+		p->name = d->name;
+		p->wanted = d->symbols;
+		p->stage = d->stage;
+		p->fault_kind = d->fault_kind;
+		p->required = d->required & (1u << vm);
+		snprintf(p->symbol, sizeof(p->symbol), "%.*s", (int)strcspn(d->symbols, "|"),
+			 d->symbols);
+	}
+}
+
 void tracefs_plan_describe(const struct tracefs_plan *plan, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -448,6 +470,18 @@ const struct tracefs_plan *tracefs_session_plan(const struct tracefs_session *s)
 const char *tracefs_session_clock(const struct tracefs_session *s)
 {
 	return s->clock;
+}
+
+enum tracefs_status tracefs_session_follow_pid(struct tracefs_session *s, pid_t pid,
+					       char *err, size_t err_len)
+{
+	char text[32];
+	snprintf(text, sizeof(text), "%ld\n", (long)pid);
+	if (inst_write(s, "options/event-fork", "1\n") || inst_write(s, "set_event_pid", text))
+		return fail(err, err_len, TRACEFS_EIO,
+			    "tracefs: cannot restrict instance %s to pid %ld: %s", s->group,
+			    (long)pid, strerror(errno));
+	return TRACEFS_OK;
 }
 
 enum tracefs_status tracefs_session_start(struct tracefs_session *s, char *err, size_t err_len)

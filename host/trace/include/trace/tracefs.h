@@ -98,6 +98,12 @@ struct tracefs_plan {
  */
 enum tracefs_status tracefs_plan(const char *root, const char *kallsyms, enum tracefs_vm vm,
 				 struct tracefs_plan *plan, char *err, size_t err_len);
+/*
+ * A plan that takes every probe as present under its first candidate name,
+ * for reading a trace recorded elsewhere (events that never occur cost
+ * nothing). The tracepoints are kvm/kvm_entry and kvm/kvm_exit.
+ */
+void tracefs_plan_assume_all(enum tracefs_vm vm, struct tracefs_plan *plan);
 /* "name <- symbol" per probe, "name: MISSING (wanted a|b)" otherwise. */
 void tracefs_plan_describe(const struct tracefs_plan *plan, char *buf, size_t len);
 /* Comma list of the probes the kernel lacks ("" if none). */
@@ -187,6 +193,12 @@ enum tracefs_status tracefs_session_open(const struct tracefs_session_opts *opts
 const struct tracefs_plan *tracefs_session_plan(const struct tracefs_session *s);
 /* The trace clock in use ("mono" when the kernel offers it). */
 const char *tracefs_session_clock(const struct tracefs_session *s);
+/*
+ * Record only events of PID and the threads and processes it starts from
+ * now on (set_event_pid with options/event-fork). Call before start.
+ */
+enum tracefs_status tracefs_session_follow_pid(struct tracefs_session *s, pid_t pid,
+					       char *err, size_t err_len);
 enum tracefs_status tracefs_session_start(struct tracefs_session *s, char *err, size_t err_len);
 enum tracefs_status tracefs_session_stop(struct tracefs_session *s, char *err, size_t err_len);
 /* Events the ring buffer overwrote or dropped (sum of per-CPU stats). */
