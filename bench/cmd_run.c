@@ -24,6 +24,7 @@
 #include "trace/results.h"
 #include "trace/stage_clock.h"
 #include "trace/stats.h"
+#include "vmm/vmm.h"
 
 #define MAX_LIST 16
 
@@ -43,6 +44,8 @@ struct run_options {
 	int pin[KVM_MAX_VCPUS];
 	size_t n_pin;
 	const char *out;
+	bool kvm;                       /* --backend kvm */
+	struct vmm_config vmm;          /* kvm: payload, backing */
 	char out_buf[128];
 };
 
@@ -63,7 +66,8 @@ static void run_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: rme-bench run [OPTIONS]\n"
-		"  --backend sim|kvm     sim (default): the embedded RMM and host model\n"
+		"  --backend sim|kvm     sim (default): the embedded RMM and host model;\n"
+		"                        kvm: real arm64 VMs under KVM (docs/real-backend.md)\n"
 		"  --vm realm|normal|both              (default both)\n"
 		"  --pattern LIST        comma list, see 'rme-bench list patterns'\n"
 		"                        (default seq,block,fold,unfold,ripas,shared)\n"
@@ -78,7 +82,10 @@ static void run_usage(FILE *out)
 		"  --seed N              seed of randomised patterns (default 1)\n"
 		"  --pin CPULIST         pin vCPU i to the i-th CPU of the list (e.g. 0-3)\n"
 		"  --stage-timing on|off off: time whole faults only (overhead check)\n"
-		"  --out DIR             results directory (default results/run-<time>-sim)\n");
+		"  --out DIR             results directory (default results/run-<time>-<backend>)\n"
+		"  --payload FILE        kvm: the aarch64 payload image (default: rmeb-guest.img\n"
+		"                        next to rme-bench or in the build/install tree)\n"
+		"  -s hugetlb            kvm: back guest memory with 2M hugetlb pages\n");
 }
 
 static int bad(const char *msg)
@@ -123,6 +130,11 @@ static int parse_vcpus(struct run_options *o, char *text, char *err, size_t len)
 
 static int parse_page(struct run_options *o, const char *text, char *err, size_t len)
 {
+	if (!strcmp(text, "hugetlb")) {  /* kvm only: checked after parsing */
+		o->page = PATTERN_SZ_2M;
+		o->vmm.backing = VMM_BACKING_HUGETLB;
+		return 0;
+	}
 	if (!strcmp(text, "4K") || !strcmp(text, "4k") || !strcmp(text, "anonymous"))
 		o->page = PATTERN_SZ_4K;
 	else if (!strcmp(text, "2M") || !strcmp(text, "2m") || !strcmp(text, "anonymous_thp"))
@@ -174,7 +186,7 @@ static int parse_pin(struct run_options *o, char *text, char *err, size_t len)
 }
 
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
-       OPT_REPEAT, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING };
+       OPT_REPEAT, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -191,6 +203,7 @@ static const struct option long_opts[] = {
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "stage-timing", required_argument, NULL, OPT_STAGE_TIMING },
+	{ "payload", required_argument, NULL, OPT_PAYLOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -210,10 +223,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		int e = 0;
 		switch (c) {
 		case OPT_BACKEND:
-			if (!strcmp(optarg, "kvm"))
-				return bad("--backend kvm: the real KVM backend is not in this "
-					   "build yet; use --backend sim");
-			if (strcmp(optarg, "sim"))
+			o->kvm = !strcmp(optarg, "kvm");
+			if (!o->kvm && strcmp(optarg, "sim"))
 				return bad("--backend: expected sim or kvm");
 			break;
 		case OPT_VM: vm = optarg; break;
@@ -233,6 +244,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 						 sizeof(err)); break;
 		case OPT_PIN: e = parse_pin(o, optarg, err, sizeof(err)); break;
 		case OPT_OUT: o->out = optarg; break;
+		case OPT_PAYLOAD: o->vmm.payload = optarg; break;
 		case OPT_STAGE_TIMING:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 				return bad("--stage-timing: expected on or off");
@@ -261,6 +273,17 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	else
 		return bad("--vm: expected realm, normal or both");
 
+	if (!o->kvm && (o->vmm.payload || o->vmm.backing == VMM_BACKING_HUGETLB))
+		return bad(o->vmm.payload ? "--payload: only with --backend kvm"
+					  : "--page hugetlb: only with --backend kvm");
+	/* A kvm realm runs the host kernel's CCA series v14, which speaks RMM
+	 * 2.0: its results are labelled with the matching sim policy. */
+	if (o->kvm && !abi && !policy)
+		abi = "2.0";
+	if (o->kvm && (abi ? strcmp(abi, "2.0") != 0 : strcmp(policy, "cca-rmm2") &&
+							strcmp(policy, "normal")))
+		return bad("--abi/--policy: kvm realms run the host kernel's CCA series "
+			   "(RMM 2.0): use --abi 2.0 / --policy cca-rmm2, or omit them");
 	if (abi && strcmp(abi, "1.0") && strcmp(abi, "2.0"))
 		return bad("--abi: expected 1.0 or 2.0");
 	if (policy) {
@@ -399,7 +422,7 @@ static void print_row(const struct sim_run_config *cfg, const char *abi, const s
 }
 
 static int record_run(struct results_writer *w, const struct sim_run_config *cfg,
-		      const char *abi, const struct pooled *p, uint64_t repeat)
+		      const char *abi, const struct pooled *p, uint64_t repeat, bool o_kvm)
 {
 	const struct sim_run_result *r = &p->last;
 	char pg[16], err[256];
@@ -431,7 +454,7 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 		.counts = r->counts,
 		.n_counts = r->n_counts,
 		.total_ns = p->total_ns,
-		.source = RESULTS_SOURCE_SIM_MEASURED,
+		.source = o_kvm ? RESULTS_SOURCE_REAL_VM : RESULTS_SOURCE_SIM_MEASURED,
 		.extra = extra,
 		.n_extra = sizeof(extra) / sizeof(extra[0]),
 	};
@@ -453,7 +476,7 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 	for (uint64_t rep = 0; rep < o->repeat && !ret; rep++) {
 		struct sim_run_result r;
 		cfg->seed = o->seed + rep;
-		if (sim_run(cfg, &r)) {
+		if (o->kvm ? vmm_run(cfg, &o->vmm, &r) : sim_run(cfg, &r)) {
 			fprintf(stderr, "rme-bench run: %s %s %s: %s\n",
 				cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
 				cfg->policy->name, r.error);
@@ -481,10 +504,36 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 			fprintf(stderr, "rme-bench run: warning: %llu granules could not be "
 				"undelegated at teardown\n",
 				(unsigned long long)pool.last.leaked_granules);
-		ret = record_run(w, cfg, abi, &pool, o->repeat);
+		ret = record_run(w, cfg, abi, &pool, o->repeat, o->kvm);
 	}
 	free(pool.faults);
 	return ret;
+}
+
+/* kvm: every configuration must suit the backend and this host before
+ * anything is written (a refusal is exit 2, nothing on disk). */
+static int kvm_preflight(const struct run_options *o)
+{
+	char err[256];
+	for (size_t pi = 0; pi < o->n_patterns; pi++)
+		for (size_t vi = 0; vi < o->n_vcpus; vi++)
+			for (int vm = 0; vm < 2; vm++) {
+				if ((vm == 0 && !o->want_realm) || (vm == 1 && !o->want_normal))
+					continue;
+				struct sim_run_config cfg = {
+					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
+					.pattern = o->patterns[pi], .size = o->size,
+					.page = o->page ? o->page : default_page_for(o->patterns[pi]),
+					.vcpus = o->vcpus[vi], .seed = o->seed,
+					.pin_cpus = o->n_pin ? o->pin : NULL,
+				};
+				if (vmm_validate(&cfg, &o->vmm, err, sizeof(err)) ||
+				    vmm_host_check(&cfg, &o->vmm, err, sizeof(err))) {
+					fprintf(stderr, "rme-bench run: %s\n", err);
+					return -1;
+				}
+			}
+	return 0;
 }
 
 static const char *default_out_dir(struct run_options *o)
@@ -496,7 +545,8 @@ static const char *default_out_dir(struct run_options *o)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	mkdir("results", 0755);
-	snprintf(o->out_buf, sizeof(o->out_buf), "results/run-%s-sim", stamp);
+	snprintf(o->out_buf, sizeof(o->out_buf), "results/run-%s-%s", stamp,
+		 o->kvm ? "kvm" : "sim");
 	return o->out_buf;
 }
 
@@ -509,6 +559,15 @@ static int write_meta_extras(struct results_writer *w, const struct run_options 
 		len += (size_t)snprintf(pins + len, sizeof(pins) - len, "%s%d", i ? "," : "",
 					o->pin[i]);
 	snprintf(pins + len, sizeof(pins) - len, "]");
+	/* kvm: the uAPI series, guest clock and backing replace the model's notes. */
+	if (o->kvm && (results_meta_add_json(w, "pin_cpus", pins, err, sizeof(err)) ||
+		       results_meta_add_u64(w, "seed", o->seed, err, sizeof(err)) ||
+		       vmm_meta_extras(w, &o->vmm, err, sizeof(err)))) {
+		fprintf(stderr, "rme-bench run: meta.json: %s\n", err);
+		return -1;
+	}
+	if (o->kvm)
+		return 0;
 	if (results_meta_add_json(w, "pin_cpus", pins, err, sizeof(err)) ||
 	    results_meta_add_u64(w, "seed", o->seed, err, sizeof(err)) ||
 	    results_meta_add_string(w, "stage_timing", o->stage_timing ? "on" : "off", err,
@@ -537,13 +596,15 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "rme-bench run: no usable clock\n");
 		return 1;
 	}
+	if (o.kvm && kvm_preflight(&o))
+		return 2;
 	const char *out = o.out ? o.out : default_out_dir(&o);
 	struct results_meta meta = {
-		.backend = "sim",
+		.backend = o.kvm ? "kvm" : "sim",
 		.abi = o.realm_policy ? (o.realm_policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0") : "-",
 		.policy = o.realm_policy ? o.realm_policy->name : "normal",
 		.profile = o.profile,
-		.source = RESULTS_SOURCE_SIM_MEASURED,
+		.source = o.kvm ? RESULTS_SOURCE_REAL_VM : RESULTS_SOURCE_SIM_MEASURED,
 		.argc = argc + 1,
 		.argv = argv - 1,
 	};
