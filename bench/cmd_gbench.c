@@ -55,11 +55,14 @@ static void gbench_usage(FILE *out)
 		"  --fault-size BYTES memory per vCPU of a fault case, K/M/G, a multiple of\n"
 		"                     2M (default 8M)\n"
 		"  --fault-vcpus N    vCPUs of a fault case (default %d)\n"
+		"  --fault-timeout SEC  a fault-case run taking longer is killed and\n"
+		"                     reported as an error (default %.0f)\n"
 		"  --filter REGEX     same as -- --benchmark_filter=REGEX\n"
 		"Every number is sim-measured on this host (see docs/gbench.md).\n"
 		"Default: about 30 s on a 2-core machine; --min-time 0.5 --fault-runs 10\n"
 		"--fault-size 64M gives steadier numbers in a few minutes.\n",
-		GBENCH_DEFAULT_MIN_TIME, GBENCH_DEFAULT_FAULT_RUNS, GBENCH_DEFAULT_FAULT_VCPUS);
+		GBENCH_DEFAULT_MIN_TIME, GBENCH_DEFAULT_FAULT_RUNS, GBENCH_DEFAULT_FAULT_VCPUS,
+		GBENCH_DEFAULT_FAULT_TIMEOUT);
 }
 
 static int gb_bad(const char *msg)
@@ -68,14 +71,15 @@ static int gb_bad(const char *msg)
 	return 2;
 }
 
-static int parse_min_time(const char *text, double *out, char *err, size_t len)
+static int parse_seconds(const char *opt, const char *text, double max, double *out, char *err,
+			 size_t len)
 {
 	char *end;
 
 	errno = 0;
 	*out = strtod(text, &end);
-	if (errno || end == text || *end || !(*out > 0) || *out > 3600) {
-		snprintf(err, len, "--min-time: '%s' is not a number of seconds in (0, 3600]", text);
+	if (errno || end == text || *end || !(*out > 0) || *out > max) {
+		snprintf(err, len, "%s: '%s' is not a number of seconds in (0, %g]", opt, text, max);
 		return -1;
 	}
 	return 0;
@@ -100,6 +104,7 @@ static int parse_gbench_options(int argc, char **argv, struct gbench_options *o)
 		{ "fault-runs", required_argument, NULL, 'r' },
 		{ "fault-size", required_argument, NULL, 'b' },
 		{ "fault-vcpus", required_argument, NULL, 'v' },
+		{ "fault-timeout", required_argument, NULL, 'T' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
@@ -115,6 +120,7 @@ static int parse_gbench_options(int argc, char **argv, struct gbench_options *o)
 		.fault_runs = GBENCH_DEFAULT_FAULT_RUNS,
 		.fault_size = GBENCH_DEFAULT_FAULT_SIZE,
 		.fault_vcpus = GBENCH_DEFAULT_FAULT_VCPUS,
+		.fault_timeout = GBENCH_DEFAULT_FAULT_TIMEOUT,
 		.abi = -1,
 	};
 	optind = 1;
@@ -142,7 +148,7 @@ static int parse_gbench_options(int argc, char **argv, struct gbench_options *o)
 			o->cases.policy = optarg;
 			break;
 		case 't':
-			if (parse_min_time(optarg, &o->cases.min_time, err, sizeof(err)))
+			if (parse_seconds("--min-time", optarg, 60, &o->cases.min_time, err, sizeof(err)))
 				return gb_bad(err);
 			break;
 		case 'r':
@@ -166,6 +172,11 @@ static int parse_gbench_options(int argc, char **argv, struct gbench_options *o)
 			if (!v)
 				return gb_bad("--fault-vcpus: a VM needs at least one vCPU");
 			o->cases.fault_vcpus = (unsigned)v;
+			break;
+		case 'T':
+			if (parse_seconds("--fault-timeout", optarg, 86400, &o->cases.fault_timeout, err,
+					  sizeof(err)))
+				return gb_bad(err);
 			break;
 		case 'f':
 			snprintf(filter_arg, sizeof(filter_arg), "--benchmark_filter=%s", optarg);

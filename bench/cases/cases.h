@@ -33,6 +33,7 @@ struct gbench_case_opts {
 	unsigned fault_runs;   /* fresh sim_run()s per fault case */
 	uint64_t fault_size;   /* bytes per vCPU of a fault case */
 	unsigned fault_vcpus;  /* vCPUs of a fault case */
+	double fault_timeout;  /* seconds one fault-case run may take */
 	int abi;               /* enum rmi_abi, or -1: rmi cases of both ABIs */
 	const char *policy;    /* fault cases of this policy only, or NULL: all */
 };
@@ -41,6 +42,7 @@ struct gbench_case_opts {
 #define GBENCH_DEFAULT_FAULT_RUNS 3
 #define GBENCH_DEFAULT_FAULT_SIZE (8ULL << 20)
 #define GBENCH_DEFAULT_FAULT_VCPUS 1
+#define GBENCH_DEFAULT_FAULT_TIMEOUT 20.0
 
 int gbench_cases_register(const struct gbench_case_opts *o);
 

@@ -16,10 +16,21 @@
  * A configuration the harness or the policy cannot run ends as an error
  * whose message starts with "sim_run failed:"; no number is reported
  * for it.
+ *
+ * Each sim_run() runs in a forked child that sends its result back
+ * through a pipe, so a configuration that livelocks or crashes in the
+ * fault path is reported (killed after fault_timeout seconds) instead of
+ * hanging or ending the whole suite.
  */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cases.h"
 #include "kvm/policy.h"
@@ -102,6 +113,134 @@ static void fault_report(struct gb_state *st, const struct fault_case *c, struct
 	gb_set_label(st, label);
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Read len bytes before the deadline: 0, or -1 (EOF, error or timeout:
+ * *timed_out says which). */
+static int read_until(int fd, void *buf, size_t len, double deadline, bool *timed_out)
+{
+	char *p = buf;
+
+	while (len) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double left = deadline - now_s();
+		int n;
+
+		if (left <= 0) {
+			*timed_out = true;
+			return -1;
+		}
+		n = poll(&pfd, 1, (int)(left * 1000) + 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			continue;
+		ssize_t got = read(fd, p, len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return -1;
+		p += got;
+		len -= (size_t)got;
+	}
+	return 0;
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			_exit(3);
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* sim_run() in a child process; same contract as sim_run(). */
+static int sim_run_isolated(const struct sim_run_config *cfg, struct sim_run_result *r,
+			    double timeout_s)
+{
+	int fds[2], ret = -1, status;
+	bool timed_out = false;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	if (pipe(fds)) {
+		snprintf(r->error, sizeof(r->error), "pipe: %s", strerror(errno));
+		return -1;
+	}
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		snprintf(r->error, sizeof(r->error), "fork: %s", strerror(errno));
+		close(fds[0]);
+		close(fds[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		struct sim_run_result cr;
+		int cret;
+
+		close(fds[0]);
+		cret = sim_run(cfg, &cr);
+		write_all(fds[1], &cret, sizeof(cret));
+		write_all(fds[1], &cr, sizeof(cr));
+		if (!cret && cr.n_faults)
+			write_all(fds[1], cr.faults, cr.n_faults * sizeof(*cr.faults));
+		_exit(0);
+	}
+	close(fds[1]);
+	double deadline = now_s() + timeout_s;
+	if (!read_until(fds[0], &ret, sizeof(ret), deadline, &timed_out) &&
+	    !read_until(fds[0], r, sizeof(*r), deadline, &timed_out)) {
+		r->faults = NULL;
+		if (!ret && r->n_faults) {
+			r->faults = malloc(r->n_faults * sizeof(*r->faults));
+			if (!r->faults || read_until(fds[0], r->faults,
+						     r->n_faults * sizeof(*r->faults), deadline,
+						     &timed_out)) {
+				free(r->faults);
+				r->faults = NULL;
+				r->n_faults = 0;
+				ret = -1;
+			}
+		}
+	} else {
+		ret = -1;
+		r->faults = NULL;
+		r->n_faults = 0;
+	}
+	close(fds[0]);
+	if (timed_out)
+		kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (timed_out)
+		snprintf(r->error, sizeof(r->error), "no result after %g s: killed (a livelock "
+			 "in the fault path?)", timeout_s);
+	else if (WIFSIGNALED(status))
+		snprintf(r->error, sizeof(r->error), "the run died of signal %d", WTERMSIG(status));
+	else if (ret && !r->error[0])
+		snprintf(r->error, sizeof(r->error), "the run's result could not be read back");
+	if ((timed_out || WIFSIGNALED(status)) && r->faults) {
+		free(r->faults);
+		r->faults = NULL;
+		r->n_faults = 0;
+	}
+	return timed_out || WIFSIGNALED(status) ? -1 : ret;
+}
+
 static void fault_case_run(struct gb_state *st)
 {
 	const struct fault_case *c = gb_user(st);
@@ -123,7 +262,7 @@ static void fault_case_run(struct gb_state *st)
 		char msg[300];
 		double mean;
 
-		if (sim_run(&cfg, &r) || r.error[0]) {
+		if (sim_run_isolated(&cfg, &r, c->o->fault_timeout) || r.error[0]) {
 			/* sim_run frees its result on failure; a run that
 			 * finished with an error message still holds one */
 			snprintf(msg, sizeof(msg), "sim_run failed: %s", r.error);
