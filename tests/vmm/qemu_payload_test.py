@@ -66,12 +66,15 @@ def run_case(qemu, image, tool, work, case):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.time() + TIMEOUT_S
-        while not os.path.exists(sock_path):
-            if proc.poll() is not None or time.time() > deadline:
-                raise RuntimeError("QEMU did not start: " + proc.stderr.read())
-            time.sleep(0.05)
         s = socket.socket(socket.AF_UNIX)
-        s.connect(sock_path)
+        while True:  # the socket file appears before QEMU listens on it
+            try:
+                s.connect(sock_path)
+                break
+            except (FileNotFoundError, ConnectionRefusedError):
+                if proc.poll() is not None or time.time() > deadline:
+                    raise RuntimeError("QEMU did not start: " + proc.stderr.read())
+                time.sleep(0.05)
         f = s.makefile("rw")
         json.loads(f.readline())  # greeting
         qmp(f, "qmp_capabilities")
