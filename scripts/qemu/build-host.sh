@@ -11,6 +11,9 @@
 #   COMMAND    run inside the host by /init (its output lands in results/)
 # Env: RMEB_QEMU_SRC  source tree to cross-build (default: this checkout),
 #      e.g. a `git archive HEAD` copy while others edit the working tree.
+#      RMEB_QEMU_TARGETS  more arm64 targets to build and put in /bin
+#      (e.g. kvm_touch from tests/qemu); RMEB_QEMU_ADD "SRC:DEST ..." more
+#      files to copy into the initramfs.
 # Exit 1 when a step fails (the message names it), 2 on bad usage.
 set -euo pipefail
 
@@ -43,11 +46,12 @@ kernel=$(ls "$root"/boot/vmlinuz-* 2>/dev/null | head -n1)
 # are reported but not fatal here, so the QEMU host can still be built.
 arm=$cache/build-arm64
 cmake -S "$src" -B "$arm" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/aarch64-linux-gnu.cmake" \
-	-DRMEB_TESTS=none \
+	-DRMEB_TESTS=qemu \
 	-DCMAKE_C_FLAGS="-Wno-error=unused-function -Wno-error=maybe-uninitialized -Wno-error=format-truncation" \
 	>"$cache/arm64-configure.log" 2>&1 || die "configuring the arm64 build failed: see $cache/arm64-configure.log"
-cmake --build "$arm" -j2 --target rme-bench >"$cache/arm64-build.log" 2>&1 ||
-	die "building the arm64 rme-bench failed: see $cache/arm64-build.log"
+targets=(rme-bench ${RMEB_QEMU_TARGETS:-})
+cmake --build "$arm" -j2 --target "${targets[@]}" >"$cache/arm64-build.log" 2>&1 ||
+	die "building the arm64 ${targets[*]} failed: see $cache/arm64-build.log"
 if cmake --build "$arm" -j2 --target rmeb_guest_image >>"$cache/arm64-build.log" 2>&1; then
 	guest="$arm/guest-payloads/aarch64/rmeb-guest.img"
 else
@@ -64,7 +68,17 @@ ln -s busybox "$ird/bin/sh" # the shebang of /init
 cp "$here/init.sh" "$ird/init"
 chmod 755 "$ird/init"
 cp "$arm/bench/rme-bench" "$ird/bin/rme-bench"
-[ -n "$guest" ] && cp "$guest" "$ird/share/rme-bench/rmeb-guest.img"
+for t in ${RMEB_QEMU_TARGETS:-}; do
+	bin=$(find "$arm" -type f -name "$t" -perm -u+x | head -n1)
+	[ -n "$bin" ] || die "built target $t not found under $arm"
+	cp "$bin" "$ird/bin/$t"
+done
+for pair in ${RMEB_QEMU_ADD:-}; do
+	mkdir -p "$(dirname "$ird/${pair#*:}")"
+	cp "${pair%%:*}" "$ird/${pair#*:}" || die "cannot add ${pair%%:*} to the initramfs"
+done
+# Next to rme-bench, where the kvm backend looks for its payload first.
+[ -n "$guest" ] && cp "$guest" "$ird/bin/rmeb-guest.img"
 
 # Shared libraries: the NEEDED closure of rme-bench, from Debian's arm64
 # multiarch directories (packages installed as PKG:arm64) or the cross sysroot.
@@ -78,6 +92,7 @@ find_lib() {
 }
 needed() { aarch64-linux-gnu-readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
 todo=("$ird/bin/rme-bench")
+for t in ${RMEB_QEMU_TARGETS:-}; do todo+=("$ird/bin/$t"); done
 declare -A seen=()
 while [ ${#todo[@]} -gt 0 ]; do
 	f=${todo[0]}
