@@ -193,6 +193,10 @@ static int sim_run_isolated(const struct sim_run_config *cfg, struct sim_run_res
 		int cret;
 
 		close(fds[0]);
+		/* Test hook: a run that never finishes (tests/gbench). */
+		if (getenv("RMEB_GBENCH_TEST_HANG"))
+			for (;;)
+				pause();
 		cret = sim_run(cfg, &cr);
 		write_all(fds[1], &cret, sizeof(cret));
 		write_all(fds[1], &cr, sizeof(cr));

@@ -167,7 +167,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%d registration check(s) failed\n", failures);
 		return 3;
 	}
+	/* The validator's switch for gb_keep_output_on_error. */
+	const char *keep = getenv("RMEB_TEST_KEEP_OUTPUT");
+	if (keep && !strcmp(keep, "1"))
+		gb_keep_output_on_error(true);
 	int status = gb_run(argc, argv);
+	if (keep)
+		fprintf(stderr, "runs_failed=%zu\n", gb_runs_failed());
 	/* When manual_zero ran, its refusals must have happened. */
 	if (nan_refused != -2 &&
 	    (nan_refused != -1 || inf_refused != -1 || reserved_refused != -1)) {

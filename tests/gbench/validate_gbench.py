@@ -136,6 +136,30 @@ def main():
                   % r.returncode)
             check(not glob.glob(bad + "*"), case + ": no file left")
 
+        # Kept on request: the file is written, strict, and marks the error.
+        kept = os.path.join(tmp, "kept.json")
+        env = dict(os.environ, RMEB_TEST_KEEP_OUTPUT="1")
+        r = subprocess.run([prog, "--benchmark_filter=^(fails|manual_zero/1/)",
+                            "--benchmark_out=" + kept], capture_output=True,
+                           text=True, timeout=300, env=env)
+        check(r.returncode == 1, "kept output: exit 1 (got %d)" % r.returncode)
+        check("runs_failed=1" in r.stderr, "kept output: one failed run counted")
+        try:
+            with open(kept) as f:
+                doc = strict_load(f.read())
+            errs = [b["name"] for b in doc["benchmarks"] if b.get("error_occurred")]
+            check(len(errs) == 1 and errs[0].startswith("fails/"),
+                  "kept output: error entry for fails only (%s)" % errs)
+            check(len(doc["benchmarks"]) == 2, "kept output: both cases present")
+        except (OSError, ValueError, KeyError) as e:
+            check(False, "kept output strict JSON: %s" % e)
+        check(not glob.glob(kept + ".tmp*"), "kept output: no temporary left")
+        r = subprocess.run([prog, "--benchmark_filter=matches_nothing",
+                            "--benchmark_out=" + kept + "2"],
+                           capture_output=True, text=True, timeout=300, env=env)
+        check(r.returncode == 1 and not glob.glob(kept + "2*"),
+              "kept output: nothing ran, no file")
+
         r = run(prog, "--benchmark_filter=matches_nothing")
         check(r.returncode == 1, "empty filter: exit 1")
         r = run(prog, "--no_such_flag")
