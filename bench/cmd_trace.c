@@ -161,7 +161,7 @@ static uint64_t now_ns(void)
 
 /* Write the correlated faults as one run of a results directory. */
 static int write_results(const struct trace_opts *o, struct tracefs_corr *c, const char *clock,
-			 const char *missing, uint64_t overruns, uint64_t wall_ns, int argc,
+			 const char *missing, const char *notes, uint64_t overruns, uint64_t wall_ns, int argc,
 			 char **argv)
 {
 	char err[512];
@@ -220,6 +220,8 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 		 results_meta_add_string(w, "trace_clock", clock, err, sizeof(err)) == 0 &&
 		 results_meta_add_string(w, "probes_missing", missing[0] ? missing : "none", err,
 					 sizeof(err)) == 0 &&
+		 (!notes[0] ||
+		  results_meta_add_string(w, "probes_missing_effect", notes, err, sizeof(err)) == 0) &&
 		 results_meta_add_string(w, "timing_note",
 					 "each kprobe hit adds its own cost to the stage it brackets; "
 					 "rec_exit (guest to kvm_exit) is not visible to the host",
@@ -261,7 +263,7 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 		rc = st == TRACEFS_EIO || st == TRACEFS_EPARSE ? (fprintf(stderr,
 			"rme-bench trace ingest: %s\n", err), 2) : fail_status("ingest", st, err);
 	else
-		rc = write_results(o, c, "unknown (ingested)", "", 0, 0, argc, argv);
+		rc = write_results(o, c, "unknown (ingested)", "", "", 0, 0, argc, argv);
 	tracefs_corr_destroy(c);
 	return rc;
 }
@@ -302,11 +304,12 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 	}
 	struct tracefs_session_opts so = { .vm = o->vm };
 	struct tracefs_session *s;
-	char err[512], missing[512];
+	char err[512], missing[512], notes[1024];
 	enum tracefs_status st = tracefs_session_open(&so, &s, err, sizeof(err));
 	if (st)
 		return fail_status("record", st, err);
 	tracefs_plan_missing(tracefs_session_plan(s), missing, sizeof(missing));
+	tracefs_plan_notes(tracefs_session_plan(s), notes, sizeof(notes));
 	if (missing[0])
 		fprintf(stderr, "rme-bench trace record: this kernel lacks %s: those stages are "
 				"folded into their callers\n", missing);
@@ -346,7 +349,7 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 	if (st)
 		fprintf(stderr, "rme-bench trace record: %s\n", err);
 	else if (c)
-		rc = write_results(o, c, tracefs_session_clock(s), missing,
+		rc = write_results(o, c, tracefs_session_clock(s), missing, notes,
 				   tracefs_session_overruns(s), wall, argc, argv);
 	if (rc == 0 && o->keep_trace) {
 		char path[4096];

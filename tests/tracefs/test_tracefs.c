@@ -342,6 +342,14 @@ static void test_plan_errors(void)
 	tracefs_plan_describe(&plan, desc, sizeof(desc));
 	CHECK(strstr(desc, "MISSING (wanted user_mem_abort)") != NULL);
 	CHECK(strstr(desc, "<- kvm_pgtable_stage2_map") != NULL);
+	char notes[512];
+	tracefs_plan_notes(&plan, notes, sizeof(notes));
+	CHECK(strstr(notes, "user_mem_abort is not probeable") != NULL);
+	struct tracefs_plan all;
+	tracefs_plan_assume_all(TRACEFS_VM_REALM, &all);
+	tracefs_plan_notes(&all, notes, sizeof(notes));
+	CHECK(notes[0] == '\0');
+	CHECK(!strcmp(all.probes[all.n_probes - 2].symbol, "realm_rtt_fold"));
 
 	/* Trace text that is not a trace, and a file that is not there. */
 	struct tracefs_corr *c = tracefs_corr_create(&plan, NULL, 0);

@@ -248,6 +248,28 @@ void tracefs_plan_missing(const struct tracefs_plan *plan, char *buf, size_t len
 		snprintf(buf + off, len - off, "%skvm:kvm_guest_fault", off ? "," : "");
 }
 
+void tracefs_plan_notes(const struct tracefs_plan *plan, char *buf, size_t len)
+{
+	size_t off = 0;
+	buf[0] = '\0';
+	for (size_t i = 0; i < plan->n_probes && off < len; i++) {
+		const struct tracefs_probe_plan *p = &plan->probes[i];
+		if (p->symbol[0])
+			continue;
+		if (!strcmp(p->name, "rmeb_uma"))
+			off += (size_t)snprintf(buf + off, len - off,
+						"%suser_mem_abort is not probeable (inlined): its own "
+						"work (VMA lookup, locks, mapping size) counts in "
+						"abort_dispatch and page_pin is the pfn lookup only.",
+						off ? " " : "");
+		else
+			off += (size_t)snprintf(buf + off, len - off,
+						"%s%s is not probeable: its time counts in the stage "
+						"of the probed function that calls it.",
+						off ? " " : "", p->wanted);
+	}
+}
+
 enum tracefs_status tracefs_find_root(char *out, size_t len, char *err, size_t err_len)
 {
 	const char *env = getenv("RMEB_TRACEFS");

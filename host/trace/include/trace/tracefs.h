@@ -106,6 +106,11 @@ enum tracefs_status tracefs_plan(const char *root, const char *kallsyms, enum tr
 void tracefs_plan_assume_all(enum tracefs_vm vm, struct tracefs_plan *plan);
 /* "name <- symbol" per probe, "name: MISSING (wanted a|b)" otherwise. */
 void tracefs_plan_describe(const struct tracefs_plan *plan, char *buf, size_t len);
+/*
+ * Where the time of each missing probe point lands instead, one sentence
+ * per point ("" if none is missing): for the results' notes.
+ */
+void tracefs_plan_notes(const struct tracefs_plan *plan, char *buf, size_t len);
 /* Comma list of the probes the kernel lacks ("" if none). */
 void tracefs_plan_missing(const struct tracefs_plan *plan, char *buf, size_t len);
 

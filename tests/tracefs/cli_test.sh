@@ -1,0 +1,39 @@
+#!/bin/sh
+# `rme-bench trace` exit codes and messages without a kernel: ingest of a
+# hand-written trace into a results directory, and the error paths.
+# Usage: cli_test.sh RME_BENCH FIXTURES_DIR WORK_DIR
+set -u
+bin=$1 fix=$2 work=$3
+rm -rf "$work" && mkdir -p "$work"
+fails=0
+expect() { # STATUS WHAT CMD...: run CMD, want exit STATUS
+	want=$1 what=$2
+	shift 2
+	"$@" >"$work/out" 2>"$work/err"
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "FAIL $what: exit $got, want $want"; cat "$work/err"; fails=$((fails + 1))
+	else
+		echo "ok   $what"
+	fi
+}
+expect 0 "ingest a normal-VM trace" "$bin" trace ingest --pattern seq --out "$work/normal" \
+	"$fix/normal_1vcpu.trace"
+grep -q '"faults": 3' "$work/normal/summary.json" || { echo "FAIL: 3 faults"; fails=$((fails + 1)); }
+grep -q '"source": "real-vm"' "$work/normal/meta.json" || { echo "FAIL: source"; fails=$((fails + 1)); }
+expect 0 "ingest a realm trace" "$bin" trace ingest --vm realm --out "$work/realm" "$fix/realm.trace"
+grep -q '"rtt_fold"' "$work/realm/summary.json" || { echo "FAIL: rtt_fold stage"; fails=$((fails + 1)); }
+expect 2 "ingest of text that is not a trace" "$bin" trace ingest --out "$work/x" "$fix/../cli_test.sh"
+grep -q "not in the kernel's trace format" "$work/err" || { echo "FAIL: message"; fails=$((fails + 1)); }
+expect 2 "ingest of a missing file" "$bin" trace ingest --out "$work/x" "$work/absent"
+expect 2 "ingest without --out" "$bin" trace ingest "$fix/normal_1vcpu.trace"
+expect 2 "bad --vm" "$bin" trace check --vm banana
+grep -q -- "--vm" "$work/err" || { echo "FAIL: --vm message"; fails=$((fails + 1)); }
+expect 2 "unknown subcommand" "$bin" trace frobnicate
+expect 2 "record without a command" "$bin" trace record --out "$work/r"
+RMEB_TRACEFS="$work/no-tracefs" expect 1 "check without tracefs" "$bin" trace check
+grep -q "no tracefs at" "$work/err" || { echo "FAIL: tracefs message"; fails=$((fails + 1)); }
+RMEB_TRACEFS="$work/no-tracefs" expect 1 "record without tracefs" "$bin" trace record --out "$work/r" -- true
+[ ! -e "$work/r" ] || { echo "FAIL: record left $work/r"; fails=$((fails + 1)); }
+echo "$fails failed"
+[ "$fails" -eq 0 ]
