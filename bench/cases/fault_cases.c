@@ -235,6 +235,9 @@ static int sim_run_isolated(const struct sim_run_config *cfg, struct sim_run_res
 			 "in the fault path?)", timeout_s);
 	else if (WIFSIGNALED(status))
 		snprintf(r->error, sizeof(r->error), "the run died of signal %d", WTERMSIG(status));
+	else if (ret && !r->error[0] && WIFEXITED(status) && WEXITSTATUS(status))
+		snprintf(r->error, sizeof(r->error), "the run exited with status %d before "
+			 "reporting (a sanitizer report on stderr?)", WEXITSTATUS(status));
 	else if (ret && !r->error[0])
 		snprintf(r->error, sizeof(r->error), "the run's result could not be read back");
 	if ((timed_out || WIFSIGNALED(status)) && r->faults) {
