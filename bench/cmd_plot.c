@@ -378,7 +378,10 @@ static int fig_overhead(struct plot_ctx *c)
 			continue;
 		for (size_t j = 0; j < n; j++) {
 			const struct results_run_summary *b = refs[j].run->sum;
-			if (strcmp(b->vm, "normal") || strcmp(b->pattern, r->pattern) ||
+			/* Only a normal run of the same directory: runs of another
+			 * session ran under other conditions (load, build, host). */
+			if (refs[j].dir != refs[i].dir || strcmp(b->vm, "normal") ||
+			    strcmp(b->pattern, r->pattern) ||
 			    strcmp(b->page, r->page) || b->size != r->size)
 				continue;
 			size_t na, nb;

@@ -5,6 +5,9 @@
 load plotsdir.'/common.gp'
 set title figtitle font ',13'
 set logscale x
+set autoscale xfixmin
+set autoscale xfixmax
+set format x '%g'
 set xlabel 'whole-fault time (us, log scale)'
 set ylabel 'fraction of faults at or below'
 set yrange [0:1.02]

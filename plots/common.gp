@@ -16,7 +16,7 @@ set datafile missing '-'
 
 # Qualitative colours, one per line type; with 14 entries every stage
 # (trace/stage.h order) has its own.
-palette = '#332288 #88CCEE #44AA99 #117733 #999933 #DDCC77 #CC6677 #882255 #AA4499 #6699CC #EE8866 #222222 #EECC66 #BBBBBB'
+palette = '#332288 #88CCEE #44AA99 #117733 #999933 #DDCC77 #CC6677 #882255 #AA4499 #6699CC #EE8866 #222222 #0072B2 #BBBBBB'
 do for [i=1:words(palette)] {
     set linetype i lc rgb word(palette, i) lw 1.5 pt 7
 }

@@ -8,7 +8,7 @@ load plotsdir.'/common.gp'
 np = words(pages)
 set datafile columnheaders
 # Panels share the left 80 % of the canvas; the key sits in the rest.
-set multiplot layout 1, np title figtitle font ',13' margins 0.06, 0.80, 0.22, 0.90 spacing 0.07
+set multiplot layout 1, np title figtitle."\nbars: per-stage medians over all faults (0 where a stage did not occur), stacked; dot: median whole fault" font ',13' margins 0.06, 0.80, 0.22, 0.88 spacing 0.07
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.9 border rgb '#333333'
@@ -21,7 +21,7 @@ set bmargin 9
 do for [i=1:np] {
     p = word(pages, i)
     f = datadir.'/stages_'.p.'.dat'
-    set title p.' host pages: bars stack per-stage medians (0 if absent); dot = median whole fault'
+    set title p.' host pages'
     if (i == np) {
         set key at screen 0.82, 0.88 top left vertical Left reverse samplen 1.5
     } else {
