@@ -63,7 +63,7 @@ PROGRAM_PATTERN_FUNCS(unfold, unfold_program)
 
 const struct pattern pattern_unfold = {
 	.name = "unfold",
-	.summary = "fill each 2 MiB region, then RIPAS EMPTY -> RAM of its middle 4 KiB page and write it (forces an unfold)",
+	.summary = "2M backing: map each 2 MiB region as a block, then RIPAS EMPTY -> RAM of its middle 4 KiB page and write it (unfold)",
 	.init = unfold_init,
 	.next = unfold_next,
 	.needs_regions = true,

@@ -54,6 +54,7 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, struct kvm_memslot *slot,
 	uint64_t alias = ipa & kvm_unprotected_bit(kvm);
 	int ret;
 
+	uint64_t fault_gpa = gpa;
 	gpa &= ~(size - 1);
 	pin_host_pages(slot, gpa, size);
 	uint64_t pa = slot->pa + (gpa - slot->gpa);
@@ -74,8 +75,16 @@ static int user_mem_abort(struct kvm_vcpu *vcpu, struct kvm_memslot *slot,
 	pthread_rwlock_rdlock(&kvm->mmu_lock);
 	if (kvm->cfg.type == VM_NORMAL)
 		ret = pol->s2_map(vcpu, gpa, pa, size, perm, write);
-	else if (protected)
+	else if (protected) {
 		ret = pol->map_protected(vcpu, gpa, pa, size);
+		if (ret == -E2BIG && size > KVM_PAGE_4K) {
+			/* A split block: map the faulting page alone. */
+			uint64_t page = fault_gpa & ~(KVM_PAGE_4K - 1);
+			kvm_fault_set(vcpu, kind, page, 3);
+			ret = pol->map_protected(vcpu, page, slot->pa + (page - slot->gpa),
+						 KVM_PAGE_4K);
+		}
+	}
 	else
 		ret = pol->map_unprotected(vcpu, gpa | alias, pa, size);
 	pthread_rwlock_unlock(&kvm->mmu_lock);

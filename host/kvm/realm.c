@@ -8,6 +8,7 @@
 
 #include "kvm/policy.h"
 #include "phys/phys.h"
+#include "rmm2_desc.h"
 
 #define RMM_ABI_1_0 RMI_ABI_VERSION(1, 0)
 #define RMM_ABI_2_0 RMI_ABI_VERSION(2, 0)
@@ -58,6 +59,13 @@ void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa)
 		return;
 	}
 	phys_free(vcpu->kvm->dram, pa, 1);
+}
+
+void realm_release_data(struct kvm_vcpu *vcpu, uint64_t pa)
+{
+	/* Guest RAM belongs to the memslot: undelegate only, never free. */
+	if (realm_undelegate(vcpu, pa) != RMI_SUCCESS)
+		__atomic_fetch_add(&vcpu->kvm->leaked_granules, 1, __ATOMIC_RELAXED);
 }
 
 /* A delegated page for a new RTT, from the memcache. */
@@ -125,16 +133,22 @@ int realm_fold_rtt(struct kvm_vcpu *vcpu, uint64_t ipa)
 	return 0;
 }
 
-/* ---- unmapping ---- */
+/* ---- unmapping and RIPAS changes ---- */
 
-/* Split a protected block at ipa (level 2) into a level-3 table, so its
- * granules can be destroyed one by one (RMI 1.0 has no block destroy). */
-static int unfold_block(struct kvm_vcpu *vcpu, uint64_t ipa)
+/* Unfold: create the RTT at `level` under the entry that stopped a walk at
+ * level - 1 (a block, or an unassigned entry covering more than the range).
+ * The table page comes from the memcache, topped up here: the kernel
+ * allocates it GFP_ATOMIC under the mmu_lock at the same point. */
+static int unfold_entry(struct kvm_vcpu *vcpu, uint64_t ipa, int level)
 {
-	return realm_create_rtt_levels(vcpu, ipa, RTT_MAX_LEVEL - 1, RTT_MAX_LEVEL);
+	if (kvm_memcache_topup(vcpu, 1))
+		return -ENOMEM;
+	return realm_create_rtt_levels(vcpu, ipa, level - 1, level);
 }
 
-/* RMI 1.0: DATA_DESTROY each granule, skipping holes with `top`. */
+/* RMI 1.0 (the 1.0-era series' realm_destroy_private_granule): DATA_DESTROY
+ * each granule; ERROR_RTT with `top` past ipa means nothing is assigned
+ * there (skip), otherwise ipa is inside a block: unfold it and retry. */
 static int unmap_protected_v1(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top)
 {
 	struct realm *realm = &vcpu->kvm->realm;
@@ -146,68 +160,169 @@ static int unmap_protected_v1(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top
 		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
 
 		if (status == RMI_SUCCESS) {
-			realm_free_delegated(vcpu, data);
-			ipa = next > ipa ? next : ipa + GRANULE_SIZE;
-		} else if (status == RMI_ERROR_RTT && index == RTT_MAX_LEVEL - 1) {
-			/* Either a block (unfold it and retry) or an
-			 * unassigned level-2 entry (skip to its end). */
-			struct rtt_entry e;
-			rmi_rtt_read_entry(&vcpu->rmi, realm->rd, ipa, RTT_MAX_LEVEL - 1, &e);
-			if (e.state == RMI_ASSIGNED) {
-				if (kvm_memcache_topup(vcpu, 1) || unfold_block(vcpu, ipa))
-					return -ENOMEM;
-				continue;
-			}
-			ipa = (ipa | (KVM_PAGE_2M - 1)) + 1;
-		} else if (status == RMI_ERROR_RTT) {
-			/* No table down to here: nothing mapped in this entry. */
-			uint64_t span = rtt_level_map_size((int)index);
-			ipa = (ipa | (span - 1)) + 1;
+			realm_release_data(vcpu, data);
+			ipa += GRANULE_SIZE;
+		} else if (status == RMI_ERROR_RTT && next > ipa) {
+			ipa = next;
+		} else if (status == RMI_ERROR_RTT && (int)index < RTT_MAX_LEVEL) {
+			int err = unfold_entry(vcpu, ipa, (int)index + 1);
+			if (err)
+				return err;
 		} else {
-			kvm_set_error("DATA_DESTROY ipa %#llx: status %u", (unsigned long long)ipa,
-				      status);
+			kvm_set_error("DATA_DESTROY ipa %#llx: status %u index %u",
+				      (unsigned long long)ipa, status, index);
 			return -ENXIO;
 		}
 	}
 	return 0;
 }
 
-/* RMI 2.0: RTT_DATA_UNMAP works forward over a range; undelegate what it
- * returns (a contiguous PA range descriptor per call). */
+/* Undelegate the granules of a RmiAddrRangeDesc returned by RTT_DATA_UNMAP
+ * (size class [1:0], count [11:2], address [51:12], state [63]). */
+static void free_range_desc(struct kvm_vcpu *vcpu, uint64_t desc)
+{
+	uint64_t pa = desc & 0x000ffffffffff000ULL;
+	uint64_t count = (desc >> 2) & 0x3ff;
+	uint64_t bytes = count * rtt_level_map_size(RTT_MAX_LEVEL - (int)(desc & 3));
+
+	if (desc >> 63)
+		return; /* undelegated memory: nothing to give back */
+	for (uint64_t off = 0; off < bytes; off += GRANULE_SIZE)
+		realm_release_data(vcpu, pa + off);
+}
+
+/* RMI 2.0 (the newest series' realm_unmap_private_range): RTT_DATA_UNMAP
+ * with a SINGLE output descriptor; on ERROR_RTT without progress, unfold
+ * (RTT_CREATE one level down) and retry; undelegate what was returned. */
 static int unmap_protected_v2(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top)
 {
 	struct realm *realm = &vcpu->kvm->realm;
 	uint64_t ipa = base;
 
 	while (ipa < top) {
-		uint64_t next, range;
-		uint64_t ret = rmi_rtt_data_unmap(&vcpu->rmi, realm->rd, ipa, top, 0, 0,
-						  &next, &range);
+		uint64_t next = 0, range = 0;
+		uint64_t ret = rmi_rtt_data_unmap(&vcpu->rmi, realm->rd, ipa, top,
+						  RMM2_ADDR_TYPE_SINGLE, 0, &next, &range);
 		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
 
-		if (status == RMI_SUCCESS) {
-			uint64_t pa = range & ~(GRANULE_SIZE - 1);
-			uint64_t n = (range & (GRANULE_SIZE - 1)) >> 2; /* see rmm2 notes */
-			for (uint64_t i = 0; pa && i < n; i++)
-				realm_free_delegated(vcpu, pa + i * GRANULE_SIZE);
-			ipa = next > ipa ? next : ipa + GRANULE_SIZE;
-		} else if (status == RMI_ERROR_RTT) {
-			uint64_t span = rtt_level_map_size((int)index);
-			ipa = (ipa | (span - 1)) + 1;
+		if (status == RMI_SUCCESS && next > ipa) {
+			free_range_desc(vcpu, range);
+			ipa = next;
+		} else if (status == RMI_ERROR_RTT && next > ipa) {
+			ipa = next;
+		} else if (status == RMI_ERROR_RTT && (int)index < RTT_MAX_LEVEL) {
+			int err = unfold_entry(vcpu, ipa, (int)index + 1);
+			if (err)
+				return err;
 		} else {
-			kvm_set_error("RTT_DATA_UNMAP ipa %#llx: status %u",
-				      (unsigned long long)ipa, status);
+			kvm_set_error("RTT_DATA_UNMAP ipa %#llx: status %u index %u",
+				      (unsigned long long)ipa, status, index);
 			return -ENXIO;
 		}
 	}
 	return 0;
 }
 
+int realm_fold_rtt_level(struct kvm_vcpu *vcpu, int level, uint64_t start, uint64_t end)
+{
+	uint64_t map_size = rtt_level_map_size(level - 1);
+	int not_folded = 0;
+
+	for (uint64_t addr = start, next; addr < end; addr = next) {
+		uint64_t aligned = addr & ~(map_size - 1), rtt;
+		uint64_t ret = rmi_rtt_fold(&vcpu->rmi, vcpu->kvm->realm.rd, aligned, level, &rtt);
+		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
+
+		next = aligned + map_size;
+		if (status == RMI_SUCCESS) {
+			realm_free_delegated(vcpu, rtt);
+		} else if (status == RMI_ERROR_RTT) {
+			if (level == RTT_MAX_LEVEL || (int)index < level) {
+				not_folded++;
+			} else {
+				int r = realm_fold_rtt_level(vcpu, level + 1, addr, next);
+				if (r < 0)
+					return r;
+				if (r == 0)
+					next = addr; /* children folded: retry here */
+			}
+		} else {
+			kvm_set_error("RTT_FOLD ipa %#llx level %d: status %u",
+				      (unsigned long long)aligned, level, status);
+			return -ENXIO;
+		}
+	}
+	kvm_stage_mark(vcpu, STAGE_RTT_FOLD);
+	return not_folded;
+}
+
 int realm_unmap_protected_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top)
 {
-	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
-		return unmap_protected_v1(vcpu, base, top);
-	return unmap_protected_v2(vcpu, base, top);
+	int ret = vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0 ?
+		unmap_protected_v1(vcpu, base, top) : unmap_protected_v2(vcpu, base, top);
+
+	/* Within a fault only RIPAS -> EMPTY unmaps: its stage says so. */
+	kvm_stage_mark(vcpu, STAGE_SET_RIPAS);
+	return ret;
+}
+
+/* The kernel's find_map_level(): the shallowest level whose entries [start,
+ * end) covers whole, so a RIPAS change needs tables no deeper than that. */
+static int find_map_level(const struct realm *realm, uint64_t start, uint64_t end)
+{
+	int level = RTT_MAX_LEVEL;
+
+	while (level > realm->rtt_level_start) {
+		uint64_t map_size = rtt_level_map_size(level - 1);
+		if ((start & (map_size - 1)) || start + map_size > end)
+			break;
+		level--;
+	}
+	return level;
+}
+
+int realm_set_ipa_state(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
+			unsigned ripas, uint64_t *reached)
+{
+	struct realm *realm = &vcpu->kvm->realm;
+	uint64_t ipa = start;
+	int ret = 0;
+
+	while (ipa < end) {
+		uint64_t next = 0;
+		uint64_t r = rmi_rtt_set_ripas(&vcpu->rmi, realm->rd, vcpu->rec, ipa, end, &next);
+		unsigned status = RMI_RETURN_STATUS(r);
+
+		if (status == RMI_SUCCESS && next > ipa) {
+			ipa = next;
+			continue;
+		}
+		int walk_level = (int)RMI_RETURN_INDEX(r);
+		int level = find_map_level(realm, ipa, end);
+		if (status != RMI_ERROR_RTT || walk_level >= level) {
+			/* The entry itself refuses the change (e.g. DESTROYED
+			 * without the guest's consent): no table helps. */
+			kvm_set_error("RTT_SET_RIPAS [%#llx, %#llx): status %u index %u",
+				      (unsigned long long)ipa, (unsigned long long)end, status,
+				      RMI_RETURN_INDEX(r));
+			ret = -EINVAL;
+			break;
+		}
+		ret = realm_create_rtt_levels(vcpu, ipa, walk_level, level);
+		if (ret)
+			break;
+	}
+	kvm_stage_mark(vcpu, STAGE_SET_RIPAS);
+	*reached = ipa;
+	/* Memory the guest gave up goes back to the host now. */
+	if (ripas == RMI_EMPTY && ipa != start) {
+		int err = realm_unmap_protected_range(vcpu, start, ipa);
+		if (!err)
+			err = realm_fold_rtt_level(vcpu, realm->rtt_level_start + 1, start, ipa);
+		if (err < 0 && !ret)
+			ret = err;
+	}
+	return ret;
 }
 
 /* ---- creation ---- */
@@ -336,8 +451,11 @@ int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu)
 	struct rmi_rec_params *params;
 	uint64_t aux = 0, params_pa;
 
-	if (rmi_rec_aux_count(&kvm->vm_ctx->rmi, kvm->realm.rd, &aux) != RMI_SUCCESS ||
-	    aux > MAX_REC_AUX_GRANULES) {
+	/* RMI 1.0 asks the RMM how many auxiliary granules a REC needs; 2.0
+	 * has no REC_AUX_COUNT (the RMM requests memory itself), so none. */
+	if (kvm->cfg.policy->abi == RMI_ABI_1_0 &&
+	    (rmi_rec_aux_count(&kvm->vm_ctx->rmi, kvm->realm.rd, &aux) != RMI_SUCCESS ||
+	     aux > MAX_REC_AUX_GRANULES)) {
 		kvm_set_error("REC_AUX_COUNT failed or too large (%llu)", (unsigned long long)aux);
 		return -ENXIO;
 	}

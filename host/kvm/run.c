@@ -9,6 +9,7 @@
  * a record is finished at the top of the next iteration.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -145,23 +146,32 @@ static int rec_exit_ripas_change(struct kvm_vcpu *vcpu, const struct vcpu_exit *
 		return -ENOMEM;
 
 	pthread_rwlock_wrlock(&kvm->mmu_lock);
-	if (ex->ripas_value == RMI_EMPTY) {
-		/* The guest gives the memory up: destroy its data first so
-		 * the host can reuse the pages (kvm_realm_unmap_range). */
-		ret = realm_unmap_protected_range(vcpu, ex->ripas_base, ex->ripas_top);
-		kvm_stage_mark(vcpu, STAGE_SET_RIPAS);
-	}
-	if (!ret)
-		ret = kvm->cfg.policy->set_ripas(vcpu, ex->ripas_base, ex->ripas_top,
-						 (unsigned)ex->ripas_value, &reached);
+	/* The policy changes RIPAS first and, for EMPTY, then gives the
+	 * memory back (the series' realm_set_ipa_state): destroying first
+	 * would leave DESTROYED entries the guest never consented to change. */
+	ret = kvm->cfg.policy->set_ripas(vcpu, ex->ripas_base, ex->ripas_top,
+					 (unsigned)ex->ripas_value, &reached);
 	pthread_rwlock_unlock(&kvm->mmu_lock);
 	kvm_stage_mark(vcpu, STAGE_SET_RIPAS);
 
 	/* Progress is what RTT_SET_RIPAS recorded in the REC; the guest asks
-	 * again for the rest. A failure with no progress is a rejection. */
+	 * again for the rest. The host never rejects a change: the series has
+	 * no way to yet (it only stops scheduling the vCPU), so a failure to
+	 * apply one is a host error, reported as such rather than turned into
+	 * a guest-visible rejection. */
 	vcpu->ripas_pending = true;
-	vcpu->ripas_reject = ret < 0 && reached == ex->ripas_base;
-	return ret < 0 && !vcpu->ripas_reject ? ret : 1;
+	vcpu->ripas_reject = false;
+	if (ret < 0) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%s", kvm_last_error());
+		kvm_set_error("vcpu %u: RIPAS change [%#llx, %#llx) -> %s stopped at %#llx: %s",
+			      vcpu->id, (unsigned long long)ex->ripas_base,
+			      (unsigned long long)ex->ripas_top,
+			      ex->ripas_value == RMI_EMPTY ? "EMPTY" : "RAM",
+			      (unsigned long long)reached, msg);
+		return ret;
+	}
+	return 1;
 }
 
 static int rec_exit_psci(struct kvm_vcpu *vcpu, const struct vcpu_exit *ex)

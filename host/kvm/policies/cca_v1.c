@@ -31,7 +31,7 @@ static void unwind(struct kvm_vcpu *vcpu, uint64_t base_ipa, uint64_t base_pa,
 		uint64_t data, top;
 		done -= GRANULE_SIZE;
 		rmi_data_destroy(&vcpu->rmi, rd, base_ipa + done, &data, &top);
-		realm_free_delegated(vcpu, base_pa + done);
+		realm_release_data(vcpu, base_pa + done);
 	}
 }
 
@@ -127,7 +127,7 @@ static int map_protected(struct kvm_vcpu *vcpu, uint64_t base_ipa, uint64_t base
 	return 0;
 
 err_undelegate:
-	realm_free_delegated(vcpu, base_pa + off);
+	realm_release_data(vcpu, base_pa + off);
 err:
 	unwind(vcpu, base_ipa, base_pa, created);
 	return -ENXIO;
@@ -164,42 +164,14 @@ static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uin
 	return 0;
 }
 
-/* The kernel's realm_set_ipa_state(): RTT_SET_RIPAS until the range is
- * done, creating a level (or unfolding a block) where the RMM stops. */
+/* RIPAS changes (realm.c, shared with cca-rmm2 as the series share it):
+ * RTT_SET_RIPAS first, tables created or blocks unfolded down to the level
+ * the range needs; for EMPTY then DATA_DESTROY + undelegate of what was
+ * changed, and RTT_FOLD of tables the unmap left empty. */
 static int set_ripas(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top,
 		     unsigned ripas, uint64_t *reached)
 {
-	uint64_t rd = vcpu->kvm->realm.rd, ipa = base;
-	uint64_t last_ipa = UINT64_MAX;
-	unsigned last_level = 0;
-
-	(void)ripas; /* the RMM takes the value from the REC's request */
-	while (ipa < top) {
-		uint64_t next;
-		uint64_t ret = rmi_rtt_set_ripas(&vcpu->rmi, rd, vcpu->rec, ipa, top, &next);
-
-		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT) {
-			unsigned level = RMI_RETURN_INDEX(ret);
-			if (level >= RTT_MAX_LEVEL || (ipa == last_ipa && level == last_level))
-				break; /* no way forward: report what was reached */
-			last_ipa = ipa;
-			last_level = level;
-			if (realm_create_rtt_levels(vcpu, ipa, (int)level, (int)level + 1))
-				break;
-			continue;
-		}
-		if (ret != RMI_SUCCESS || next <= ipa)
-			break;
-		ipa = next;
-	}
-	*reached = ipa;
-	if (ipa < top) {
-		kvm_set_error("RTT_SET_RIPAS stopped at %#llx of [%#llx, %#llx)",
-			      (unsigned long long)ipa, (unsigned long long)base,
-			      (unsigned long long)top);
-		return -ENXIO;
-	}
-	return 0;
+	return realm_set_ipa_state(vcpu, base, top, ripas, reached);
 }
 
 const struct kvm_policy policy_cca_v1 = {

@@ -28,7 +28,9 @@ struct kvm_policy {
 	enum rmi_abi abi;        /* realm policies only */
 
 	/* Realm: map [ipa, ipa + size) of protected IPA space to the host
-	 * pages at pa (size 4 KiB or 2 MiB, both aligned). */
+	 * pages at pa (size 4 KiB or 2 MiB, both aligned). -E2BIG: this
+	 * range cannot be mapped at this size (part of it is mapped below a
+	 * table); the caller retries the faulting 4 KiB page alone. */
 	int (*map_protected)(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa,
 			     uint64_t size);
 	/* Realm: map an unprotected IPA (alias bit set) to NS memory at pa. */

@@ -36,9 +36,28 @@ int realm_fold_rtt(struct kvm_vcpu *vcpu, uint64_t ipa);
  * the granule is leaked on purpose, as the kernel does. */
 void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa);
 
-/* Destroy the protected data mapped in [base, top) so the guest can give
- * the memory back (RIPAS -> EMPTY, teardown). */
+/* Give a guest RAM granule back to the NS world after its DATA was
+ * destroyed (or never created): undelegate only, the page stays in the
+ * memslot. A granule the RMM keeps is counted as leaked. */
+void realm_release_data(struct kvm_vcpu *vcpu, uint64_t pa);
+
+/* Destroy the protected data mapped in [base, top) and undelegate it,
+ * unfolding blocks that straddle the range (RIPAS -> EMPTY, teardown).
+ * DATA_DESTROY per granule on RMI 1.0, RTT_DATA_UNMAP on 2.0. */
 int realm_unmap_protected_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top);
+
+/* The kernel's realm_fold_rtt_level(): try RTT_FOLD on every RTT at
+ * `level` covering [start, end), recursing deeper where a table has live
+ * children, so tables an unmap left homogeneous give their page back.
+ * Returns how many could not be folded (>= 0) or -errno. */
+int realm_fold_rtt_level(struct kvm_vcpu *vcpu, int level, uint64_t start, uint64_t end);
+
+/* The kernel's realm_set_ipa_state(): RTT_SET_RIPAS over [start, end),
+ * creating tables (or unfolding blocks) down to the level the range needs
+ * where the RMM stops; then, for EMPTY, unmap what was changed and fold
+ * tables left empty. *reached: how far RIPAS was changed. 0 or -errno. */
+int realm_set_ipa_state(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
+			unsigned ripas, uint64_t *reached);
 
 int realm_create(struct kvm *kvm);
 int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu);
