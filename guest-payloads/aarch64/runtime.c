@@ -480,9 +480,7 @@ static const char *check_params(void)
 		return "parameter page version mismatch";
 	if (p->vcpus == 0 || p->vcpus > RMEB_GUEST_MAX_VCPUS)
 		return "vcpus out of range";
-	for (size_t i = 0; i < RMEB_PATTERN_NAME_LEN; i++)
-		if (!p->pattern[i])
-			break;
+	/* names_equal also refuses a name the VMM did not NUL-terminate. */
 	const struct pattern *pat = NULL;
 	for (size_t i = 0; (pat = pattern_at(i)); i++)
 		if (names_equal(pat->name, p->pattern, RMEB_PATTERN_NAME_LEN))
