@@ -25,6 +25,7 @@
  * oaddr_type NONE and SINGLE, not LIST; UNPROT_MAP uses the direct S2AP
  * encoding; no auxiliary planes or devices.
  */
+#include <sched.h>
 #include <string.h>
 
 #include "phys/phys.h"
@@ -166,10 +167,26 @@ static void release_claimed(struct rmm *rmm, uint64_t pa, unsigned n)
 	}
 }
 
+/* Lock a granule while holding a leaf RTT. Other commands may hold a
+ * granule lock while they walk (RTT_SET_RIPAS holds the REC, 1.0-style
+ * RTT_CREATE the new table), so blocking here could deadlock against a
+ * host that passes such a granule; but most holders (a racing vCPU's
+ * GRANULE_RANGE_DELEGATE checking the state) let go within microseconds,
+ * and a holder may be preempted. So: try for a while, yielding, and only
+ * then give up (RMI_BUSY), instead of failing a racing host spuriously. */
+static bool granule_lock_patiently(struct granule *g)
+{
+	for (unsigned i = 0; i < (1u << 16); i++) {
+		if (granule_trylock(g))
+			return true;
+		if ((i & 63) == 63)
+			sched_yield();
+	}
+	return false;
+}
+
 /* DELEGATED -> DATA for every granule of a block, zeroing each: the RMM,
- * not the host, scrubs memory it maps into a realm in 2.0. Called with the
- * leaf RTT locked, so data granules are only try-locked: a host racing on
- * the same granule gets RMI_BUSY instead of a deadlock. */
+ * not the host, scrubs memory it maps into a realm in 2.0. */
 static uint64_t claim_data_block(struct rmm *rmm, uint64_t pa, int level)
 {
 	unsigned n = (unsigned)(s2tte_map_size(level) >> GRANULE_SHIFT);
@@ -179,7 +196,7 @@ static uint64_t claim_data_block(struct rmm *rmm, uint64_t pa, int level)
 		struct granule *g = granule_find(rmm, gpa);
 		uint64_t err = RMI_ERROR_INPUT;
 
-		if (g && granule_trylock(g)) {
+		if (g && granule_lock_patiently(g)) {
 			if (granule_state(g) == GRANULE_STATE_DELEGATED) {
 				granule_memzero(rmm, gpa);
 				granule_unlock_transition(g, GRANULE_STATE_DATA);
