@@ -29,7 +29,8 @@ fetch() { # PKG: download PKG:arm64 into the cache unless a .deb of it is there
 	local pkg=$1
 	if ! ls "$cache/debs/${pkg}_"*_arm64.deb >/dev/null 2>&1; then
 		echo "fetch-debs.sh: downloading $pkg:arm64"
-		(cd "$cache/debs" && apt-get download -qq "$pkg:arm64") || {
+		# As root, apt would drop to its sandbox user, which cannot write here.
+		(cd "$cache/debs" && apt-get download -qq -o APT::Sandbox::User="$(id -un)" "$pkg:arm64") || {
 			echo "fetch-debs.sh: apt-get download $pkg:arm64 failed" >&2
 			exit 1
 		}
