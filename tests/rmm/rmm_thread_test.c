@@ -18,7 +18,10 @@
  *            a fresh 2 MiB region, so RTT_CREATE may race too);
  *   private  a thread's own IPAs, half in the 2 MiB regions of the shared
  *            ones (RTT_CREATE races on one table), half in a 1 GiB region
- *            of its own (level-2 RTTs created at once in one parent).
+ *            of its own (level-2 RTTs created at once in one parent);
+ *   unprotected all threads fault the same unprotected IPA backed by one
+ *            NS page: one RTT_MAP_UNPROTECTED (RTT_UNPROT_MAP) wins, the
+ *            others get RMI_ERROR_RTT at level 3, read the entry, accept it.
  *
  * Every vCPU that faults on a shared or contended IPA waits until all have
  * faulted on it, so each such fault has exactly one winner and
@@ -42,7 +45,8 @@
 #define N_SHARED     24
 #define N_CONTENDED  12
 #define N_PRIVATE    24
-#define N_IPAS       (N_SHARED + N_CONTENDED + N_PRIVATE)
+#define N_UNPROT     8
+#define N_IPAS       (N_SHARED + N_CONTENDED + N_PRIVATE + N_UNPROT)
 #define MEMCACHE     16
 #define MAX_RETRIES  (1u << 22)
 
@@ -50,6 +54,9 @@
 #define SZ_2M        (2ULL << 20)
 #define SHARED_BASE  GIB                    /* shared and contended IPAs */
 #define PRIVATE_BASE (2 * GIB)              /* thread t: PRIVATE_BASE + t GiB */
+#define UNPROT_BASE  ((1ULL << 39) + GIB)   /* unprotected half of a 40-bit realm */
+#define NS_ATTRS_1_0 ((5ULL << 2) | (3ULL << 6) | (3ULL << 8))   /* WB, RW, IS */
+#define UNPROT_FLAGS_2_0 (1 | (5ULL << 16) | (3ULL << 19))      /* SINGLE, WB, RW */
 
 struct vcpu;
 
@@ -58,6 +65,7 @@ struct test {
 	struct trealm r;
 	struct smc_conduit conduit;
 	uint64_t shared_pa;                     /* the memslot behind shared IPAs */
+	uint64_t ns_pa;                         /* NS memory behind unprotected IPAs */
 	pthread_barrier_t start;
 	struct vcpu *vcpus;
 	/* vCPUs that took the fault at each program step (shared steps) */
@@ -76,6 +84,7 @@ struct vcpu {
 	unsigned nr_cache;
 	/* what happened */
 	unsigned lost_delegate, lost_map, lost_rtt, mapped, sync_exits;
+	unsigned lost_unprot, mapped_unprot;
 	const char *error;
 };
 
@@ -99,6 +108,11 @@ static uint64_t private_ipa(unsigned t, unsigned i)
 	if (i % 2)
 		return PRIVATE_BASE + t * GIB + (i % 3) * SZ_2M + i * GRANULE_SIZE;
 	return SHARED_BASE + (i % 4) * SZ_2M + (128 + t * N_PRIVATE + i) * GRANULE_SIZE;
+}
+
+static uint64_t unprot_ipa(unsigned i)
+{
+	return UNPROT_BASE + (i % 2) * SZ_2M + i * GRANULE_SIZE;
 }
 
 /* ---- SMCs through the conduit ---- */
@@ -239,6 +253,38 @@ static int map_protected(struct vcpu *v, uint64_t ipa, uint64_t pa)
 	return -1;
 }
 
+/* realm_map_non_secure: RTT_MAP_UNPROTECTED (RTT_UNPROT_MAP in 2.0); the
+ * vCPU that finds the entry mapped already reads it and accepts it. */
+static int map_unprotected(struct vcpu *v, uint64_t ipa, uint64_t pa)
+{
+	uint64_t rd = v->t->r.rd, got;
+
+	for (unsigned retry = 0; retry < 8; retry++) {
+		uint64_t ret = abi1(v) ? vsmc(v, NULL, RMI_RTT_MAP_UNPROTECTED, rd, ipa, 3,
+					      pa | NS_ATTRS_1_0, 0)
+				       : vsmc(v, NULL, RMI_RTT_UNPROT_MAP, rd, ipa, ipa + GRANULE_SIZE,
+					      UNPROT_FLAGS_2_0, pa | (1ULL << 2) | (1ULL << 63));
+
+		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT && RMI_RETURN_INDEX(ret) < 3) {
+			if (create_rtt_levels(v, ipa, (int)RMI_RETURN_INDEX(ret)))
+				return -1;
+			continue;
+		}
+		if (ret == RMI_SUCCESS) {
+			v->mapped_unprot++;
+			return 0;
+		}
+		if (ret == RMI_RETURN(RMI_ERROR_RTT, 3) && read_entry(v, ipa, &got) == RMI_ASSIGNED &&
+		    (got & 0x0000FFFFFFFFF000ULL) == pa) {
+			v->lost_unprot++;
+			return 0;
+		}
+		break;
+	}
+	v->error = "unprotected map failed";
+	return -1;
+}
+
 /* ---- the guest: write each IPA once ---- */
 
 static bool g_peek(void *ctx, struct sim_gop *op)
@@ -275,7 +321,9 @@ static uint64_t page_for(const struct vcpu *v, uint64_t ipa)
 {
 	for (unsigned i = 0; i < N_IPAS; i++)
 		if (v->ipa[i] == ipa)
-			return v->own_pa[i] ? v->own_pa[i] : v->t->shared_pa + (ipa - SHARED_BASE);
+			return v->own_pa[i] ? v->own_pa[i]
+			       : ipa >= UNPROT_BASE ? v->t->ns_pa + (ipa - UNPROT_BASE)
+			       : v->t->shared_pa + (ipa - SHARED_BASE);
 	return 0;
 }
 
@@ -318,10 +366,13 @@ static void *vcpu_thread(void *arg)
 			v->error = "abort at an IPA the guest never touched";
 			break;
 		}
-		if (ipa < PRIVATE_BASE && ipa == v->t->vcpus[0].ipa[v->next] &&
+		if (ipa == v->t->vcpus[0].ipa[v->next] &&
 		    ipa == v->t->vcpus[NTHREADS - 1].ipa[v->next])
-			rendezvous(v, v->next);
-		map_protected(v, ipa, pa);
+			rendezvous(v, v->next);   /* a shared step: race on it */
+		if (ipa >= UNPROT_BASE)
+			map_unprotected(v, ipa, pa);
+		else
+			map_protected(v, ipa, pa);
 	}
 	if (v->error)
 		atomic_store(&v->t->abort, true);
@@ -343,6 +394,7 @@ static int setup(struct test *t, struct vcpu *vcpus, enum rmi_abi abi)
 	    RMI_SUCCESS)
 		return -1;
 	t->shared_pa = phys_alloc(t->m.pm, (unsigned)(4 * SZ_2M / GRANULE_SIZE), GRANULE_SIZE);
+	t->ns_pa = phys_alloc(t->m.pm, (unsigned)(2 * SZ_2M / GRANULE_SIZE), GRANULE_SIZE);
 	for (unsigned id = 0; id < NTHREADS; id++) {
 		struct vcpu *v = &vcpus[id];
 		unsigned n = 0;
@@ -358,7 +410,10 @@ static int setup(struct test *t, struct vcpu *vcpus, enum rmi_abi abi)
 		for (unsigned i = 0; i < MEMCACHE; i++)
 			v->memcache[v->nr_cache++] = tm_page(&t->m);
 		/* shared and contended first, private interleaved */
-		for (unsigned i = 0; i < N_SHARED || i < N_CONTENDED || i < N_PRIVATE; i++) {
+		for (unsigned i = 0; i < N_SHARED || i < N_CONTENDED || i < N_PRIVATE || i < N_UNPROT;
+		     i++) {
+			if (i < N_UNPROT)
+				v->ipa[n++] = unprot_ipa(i);
 			if (i < N_SHARED)
 				v->ipa[n++] = shared_ipa(i);
 			if (i < N_CONTENDED) {
@@ -378,6 +433,7 @@ static void check_results(struct test *t, struct vcpu *vcpus)
 {
 	struct vcpu *v0 = &vcpus[0];
 	unsigned lost_delegate = 0, lost_map = 0, lost_rtt = 0, mapped = 0;
+	unsigned lost_unprot = 0, mapped_unprot = 0;
 	uint64_t pa;
 
 	for (unsigned id = 0; id < NTHREADS; id++) {
@@ -391,12 +447,20 @@ static void check_results(struct test *t, struct vcpu *vcpus)
 		lost_map += v->lost_map;
 		lost_rtt += v->lost_rtt;
 		mapped += v->mapped;
+		lost_unprot += v->lost_unprot;
+		mapped_unprot += v->mapped_unprot;
 	}
 	tm_check(&t->m, "after the threads");
 	/* one winner per shared or contended IPA, every other vCPU lost */
 	CHECK_EQ(lost_delegate, N_SHARED * (NTHREADS - 1));
 	CHECK_EQ(lost_map, N_CONTENDED * (NTHREADS - 1));
 	CHECK_EQ(mapped, N_SHARED + N_CONTENDED + NTHREADS * N_PRIVATE);
+	CHECK_EQ(lost_unprot, N_UNPROT * (NTHREADS - 1));
+	CHECK_EQ(mapped_unprot, N_UNPROT);
+	for (unsigned i = 0; i < N_UNPROT; i++) {
+		CHECK_EQ(read_entry(v0, unprot_ipa(i), &pa), RMI_ASSIGNED);
+		CHECK_EQ(pa & 0x0000FFFFFFFFF000ULL, t->ns_pa + (unprot_ipa(i) - UNPROT_BASE));
+	}
 
 	for (unsigned i = 0; i < N_SHARED; i++) {
 		uint64_t ipa = shared_ipa(i);
@@ -433,9 +497,10 @@ static void check_results(struct test *t, struct vcpu *vcpus)
 	struct rmm_counts c;
 	rmm_counts_read(t->m.rmm, &c);
 	CHECK_EQ(c.event[RMM_EV_GUEST_ACCESS], NTHREADS * N_IPAS);
-	printf("ABI %s: %u vCPUs, %u faults mapped, %u delegate races lost, %u data-map races "
-	       "lost, %u RTT_CREATE races lost\n", t->m.abi == RMI_ABI_1_0 ? "1.0" : "2.0",
-	       NTHREADS, mapped, lost_delegate, lost_map, lost_rtt);
+	printf("ABI %s: %u vCPUs, %u protected + %u unprotected faults mapped, %u delegate races "
+	       "lost, %u data-map races lost, %u unprotected-map races lost, %u RTT_CREATE races "
+	       "lost\n", t->m.abi == RMI_ABI_1_0 ? "1.0" : "2.0", NTHREADS, mapped, mapped_unprot,
+	       lost_delegate, lost_map, lost_unprot, lost_rtt);
 }
 
 static void run_abi(enum rmi_abi abi)
