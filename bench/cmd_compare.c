@@ -15,7 +15,8 @@
  * --fail-above PCT gates a CI: exit 1 when, for some matched
  * configuration, the chosen metric's ratio B/A exceeds 1 + PCT/100 and the
  * difference is significant (CI low end above 1). Exit 2 for bad usage or
- * input, including no configuration in common.
+ * input, including no configuration in common and a gate metric that no
+ * matched configuration has on both sides.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -191,9 +192,11 @@ static void json_row(struct json_writer *w, const struct cmp_row *r)
 	json_end_object(w);
 }
 
-/* Compare one matched pair; *regressions counts gate failures. */
+/* Compare one matched pair; *regressions counts gate failures and *gated
+ * the pairs in which the gate's metric could be compared at all. */
 static int compare_pair(const struct report_run *a, const struct report_run *b,
-			const struct cmp_opts *o, struct json_writer *w, size_t *regressions)
+			const struct cmp_opts *o, struct json_writer *w, size_t *regressions,
+			size_t *gated)
 {
 	char la[160], lb[160];
 	report_run_label(a->sum, NULL, la, sizeof(la));
@@ -218,6 +221,7 @@ static int compare_pair(const struct report_run *a, const struct report_run *b,
 		if (compute_row(a, b, st, o, &row))
 			return -1;
 		*regressions += row.regression;
+		*gated += st == o->metric && row.has_ratio;
 		if (w)
 			json_row(w, &row);
 		else
@@ -397,14 +401,14 @@ int cmd_compare(int argc, char **argv)
 		json_key(w, "configurations");
 		json_begin_array(w);
 	}
-	size_t pairs = 0, regressions = 0;
+	size_t pairs = 0, regressions = 0, gated = 0;
 	for (size_t i = 0; i < a.n_runs; i++)
 		for (size_t j = 0; j < b.n_runs; j++) {
 			if (matched_b[j] || !report_same_config(a.runs[i].sum, b.runs[j].sum, o.ignored))
 				continue;
 			matched_a[i] = matched_b[j] = true;
 			pairs++;
-			if (compare_pair(&a.runs[i], &b.runs[j], &o, w, &regressions)) {
+			if (compare_pair(&a.runs[i], &b.runs[j], &o, w, &regressions, &gated)) {
 				fprintf(stderr, "rme-bench compare: out of memory\n");
 				ret = 1;
 				goto out;
@@ -429,8 +433,15 @@ int cmd_compare(int argc, char **argv)
 		printf("\n");
 	}
 	if (!pairs) {
-		fprintf(stderr, "rme-bench compare: no configuration of %s matches one of %s "
-			"(different policies? try --ignore policy)\n", a.path, b.path);
+		fprintf(stderr, "rme-bench compare: no configuration of %s matches one of %s; "
+			"--ignore FIELDS relaxes the match (e.g. --ignore policy for a patched "
+			"policy, --ignore size for runs of other sizes)\n", a.path, b.path);
+		goto out;
+	}
+	if (!isnan(o.fail_above) && !gated) {
+		/* a gate that cannot fire must not pass silently */
+		fprintf(stderr, "rme-bench compare: --metric %s: no matched configuration has it on "
+			"both sides, so --fail-above cannot be checked\n", metric_name(o.metric));
 		goto out;
 	}
 	if (!isnan(o.fail_above)) {

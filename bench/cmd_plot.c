@@ -393,16 +393,21 @@ static int fig_overhead(struct plot_ctx *c)
 			uint64_t ma = a ? report_median(a, na) : 0, mb = bs ? report_median(bs, nb) : 0;
 			free(a);
 			free(bs);
-			if (rc)
-				break; /* a zero normal median has no ratio: leave it out */
+			if (rc || isinf(ci.high)) {
+				/* a zero normal median (in the data or a resample) has
+				 * no ratio or no bounded interval: leave it out */
+				printf("(%s %s: normal median too close to 0 for a ratio; not drawn)\n",
+				       r->pattern, r->page);
+				break;
+			}
 			char label[128];
 			snprintf(label, sizeof(label), "%s %s%s%s", r->pattern, r->page,
 				 c->multi_policy ? " " : "", c->multi_policy ? r->policy : "");
 			fprintf(f, "\"%s\"\t%.5f\t%.5f\t%.5f\t%.3f\t%.3f\n", label, ci.ratio, ci.low,
-				isinf(ci.high) ? ci.ratio * 100 : ci.high, (double)ma / 1000.0,
+				ci.high, (double)ma / 1000.0,
 				(double)mb / 1000.0);
 			ymin = fmin(ymin, ci.low);
-			ymax = fmax(ymax, isinf(ci.high) ? ci.ratio : ci.high);
+			ymax = fmax(ymax, ci.high);
 			if (n_used + 2 <= MAX_REFS) {
 				used[n_used++] = refs[i];
 				used[n_used++] = refs[j];

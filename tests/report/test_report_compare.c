@@ -247,6 +247,12 @@ int main(int argc, char **argv)
 				"1000", NULL };
 	CHECK(compare(out, err, a, b, stage) == 0);
 
+	/* a gate on a stage no run has cannot pass silently */
+	const char *absent[] = { "--ignore", "policy", "--metric", "rtt_fold", "--fail-above",
+				 "5", NULL };
+	CHECK(compare(out, err, a, b, absent) == 2);
+	CHECK(rt_file_contains(err, "--fail-above cannot be checked"));
+
 	const char *bad_metric[] = { "--metric", "nonsense", NULL };
 	CHECK(compare(NULL, err, a, b, bad_metric) == 2);
 	CHECK(rt_file_contains(err, "--metric"));
