@@ -144,11 +144,44 @@ static void test_unprotected(void)
 	CHECK_EQ(res.x[2], RMI_ASSIGNED);
 	CHECK_EQ(res.x[3], page | desc_attrs);
 	tm_check(&m, "after map unprotected");
-	CHECK_EQ(SMC(&m, RMI_RTT_DESTROY, r.rd, ns_ipa, 3), RMI_RETURN(RMI_ERROR_RTT, 3));
 	CHECK_EQ(SMCR(&m, &res, RMI_RTT_UNMAP_UNPROTECTED, r.rd, ns_ipa, 3), RMI_SUCCESS);
 	CHECK_EQ(SMCR(&m, &res, RMI_RTT_UNMAP_UNPROTECTED, r.rd, ns_ipa, 3), RMI_RETURN(RMI_ERROR_RTT, 3));
-	CHECK_EQ(SMC(&m, RMI_RTT_DESTROY, r.rd, ns_ipa, 3), RMI_SUCCESS);
+	CHECK_EQ(SMCR(&m, &res, RMI_RTT_DESTROY, r.rd, ns_ipa, 3), RMI_SUCCESS);
+	CHECK_EQ(SMC(&m, RMI_GRANULE_UNDELEGATE, res.x[1]), RMI_SUCCESS);
 	tm_check(&m, "after unmap unprotected");
+
+	/* An ASSIGNED_NS entry is live but does not make its RTT live
+	 * (DEN0137 1.0 A5.5.8; B4.3.16 rtt_live): an RTT holding only
+	 * unprotected mappings is destroyed, and its range is UNASSIGNED_NS. */
+	tm_rtt_create_to(&m, &r, ns_ipa, 3);
+	CHECK_EQ(SMC(&m, RMI_RTT_MAP_UNPROTECTED, r.rd, ns_ipa, 3, page | desc_attrs), RMI_SUCCESS);
+	CHECK_EQ(SMCR(&m, &res, RMI_RTT_DESTROY, r.rd, ns_ipa, 3), RMI_SUCCESS);
+	CHECK_EQ(SMC(&m, RMI_GRANULE_UNDELEGATE, res.x[1]), RMI_SUCCESS);
+	CHECK_EQ(SMCR(&m, &res, RMI_RTT_READ_ENTRY, r.rd, ns_ipa, 3), RMI_SUCCESS);
+	CHECK_EQ(res.x[1], 2);
+	CHECK_EQ(res.x[2], RMI_UNASSIGNED);
+	tm_check(&m, "after destroying an RTT with an unprotected mapping");
+
+	/* 512 unprotected pages of one 2 MiB range fold into a block and
+	 * unfold back; no RTT reference is taken for them either way */
+	uint64_t ns_block = phys_alloc(m.pm, 512, 2ULL << 20);
+	uint64_t ns_2m = ns_ipa & ~((2ULL << 20) - 1);
+	tm_rtt_create_to(&m, &r, ns_2m, 3);
+	for (unsigned i = 0; i < 512; i++)
+		CHECK_EQ(SMC(&m, RMI_RTT_MAP_UNPROTECTED, r.rd, ns_2m + i * GRANULE_SIZE, 3,
+			     (ns_block + i * GRANULE_SIZE) | desc_attrs), RMI_SUCCESS);
+	tm_check(&m, "after 512 unprotected pages");
+	CHECK_EQ(SMCR(&m, &res, RMI_RTT_FOLD, r.rd, ns_2m, 3), RMI_SUCCESS);
+	uint64_t freed = res.x[1];
+	CHECK_EQ(SMCR(&m, &res, RMI_RTT_READ_ENTRY, r.rd, ns_2m, 3), RMI_SUCCESS);
+	CHECK_EQ(res.x[1], 2);
+	CHECK_EQ(res.x[2], RMI_ASSIGNED);
+	CHECK_EQ(res.x[3], ns_block | desc_attrs);
+	tm_check(&m, "after folding unprotected pages");
+	CHECK_EQ(SMC(&m, RMI_RTT_CREATE, r.rd, freed, ns_2m, 3), RMI_SUCCESS);   /* unfold */
+	CHECK_EQ(SMCR(&m, &res, RMI_RTT_READ_ENTRY, r.rd, ns_2m + 7 * GRANULE_SIZE, 3), RMI_SUCCESS);
+	CHECK_EQ(res.x[3], (ns_block + 7 * GRANULE_SIZE) | desc_attrs);
+	tm_check(&m, "after unfolding unprotected pages");
 	tm_fini(&m);
 }
 

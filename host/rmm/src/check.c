@@ -116,11 +116,11 @@ static void check_table(struct checker *c, const struct realm *rd, uint64_t tabl
 		uint64_t ipa = base_ipa + (uint64_t)(i - first) * s2tte_map_size(level);
 
 		check_entry(c, rd, t[i], level, ipa);
-		live += s2tte_is_live(t[i], level);
+		live += s2tte_keeps_rtt_live(t[i], level);
 	}
 	unsigned refs = granule_refcount(granule_find_if_tracked(c->rmm, table_pa));
 	if (!c->failed && refs != live)
-		fail(c, "RTT 0x%llx (level %d) refcount %u but %u live entries",
+		fail(c, "RTT 0x%llx (level %d) refcount %u but %u entries keeping it live",
 		     (unsigned long long)table_pa, level, refs, live);
 }
 

@@ -3,11 +3,11 @@
  * RTT_READ_ENTRY, RTT_INIT_RIPAS, RTT_SET_RIPAS, RTT_MAP_UNPROTECTED,
  * RTT_UNMAP_UNPROTECTED.
  *
- * Refcount of an RTT granule = number of its live entries (TABLE,
- * ASSIGNED with any RIPAS, ASSIGNED_NS). TF-RMM 1.0 does not count
- * ASSIGNED_NS entries made by RTT_MAP_UNPROTECTED but does count them after
- * an unfold; counting them always keeps fold, unfold and destroy symmetric
- * and matches the spec's definition of a live RTT.
+ * Refcount of an RTT granule = number of its entries that keep it live
+ * (TABLE, ASSIGNED with any RIPAS): DEN0137 A5.5.8 RTT liveness, and
+ * TF-RMM, which takes no reference for an ASSIGNED_NS entry (mapped or
+ * unfolded). An RTT holding only unprotected mappings can be destroyed
+ * (its range becomes UNASSIGNED_NS) or folded.
  */
 #include <string.h>
 
@@ -76,13 +76,13 @@ static unsigned rtt_init_from_parent(uint64_t *table, uint64_t parent, int level
 			table[i] = s2tte_create_assigned(pa + i * step, level, ripas);
 		return S2TTES_PER_S2TT;
 	}
-	/* assigned_ns block */
+	/* assigned_ns block: the entries do not keep the new RTT live */
 	uint64_t host = host_ns_s2tte(parent, level - 1);
 	uint64_t pa = s2tte_pa(parent, level - 1);
 
 	for (unsigned i = 0; i < S2TTES_PER_S2TT; i++)
 		table[i] = s2tte_create_assigned_ns((host & ~S2TTE_OA_MASK) | (pa + i * step), level);
-	return S2TTES_PER_S2TT;
+	return 0;
 }
 
 void smc_rtt_create(struct rmm *rmm, const struct smc_args *args, struct smc_res *res)
@@ -114,12 +114,12 @@ void smc_rtt_create(struct rmm *rmm, const struct smc_args *args, struct smc_res
 	} else if (s2tte_is_table(parent, wi.last_level)) {
 		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)(level - 1));
 	} else {
-		bool was_live = s2tte_is_live(parent, wi.last_level);
+		bool was_counted = s2tte_keeps_rtt_live(parent, wi.last_level);
 		unsigned refs = rtt_init_from_parent(rtt_table(rmm, rtt_addr), parent, (int)level);
 
 		granule_refcount_add(g_tbl, refs);
-		if (!was_live)
-			granule_get(wi.g_llt);  /* the new TABLE entry is live */
+		if (!was_counted)
+			granule_get(wi.g_llt);  /* the new TABLE entry keeps the parent live */
 		wi.table[wi.index] = s2tte_create_table(rtt_addr);
 		granule_set_state(g_tbl, GRANULE_STATE_RTT);
 		res->x[0] = RMI_SUCCESS;
@@ -192,14 +192,14 @@ static bool table_is_unassigned_block(const uint64_t *t, uint64_t *out)
 	return true;
 }
 
-/* All 512 entries map one contiguous, block-aligned range the same way. */
-static bool table_maps_block(const uint64_t *t, int level, uint64_t *out)
+/* All 512 entries map one contiguous, block-aligned range the same way,
+ * protected (ns false) or unprotected (ns true). */
+static bool table_maps_block(const uint64_t *t, int level, bool ns, uint64_t *out)
 {
 	uint64_t step = s2tte_map_size(level);
 	uint64_t pa = s2tte_pa(t[0], level);
-	bool ns = s2tte_is_assigned_ns(t[0], level);
 
-	if (!ns && !s2tte_is_assigned(t[0], level))
+	if (ns ? !s2tte_is_assigned_ns(t[0], level) : !s2tte_is_assigned(t[0], level))
 		return false;
 	if (!addr_is_level_aligned(pa, level - 1))
 		return false;
@@ -250,13 +250,16 @@ void smc_rtt_fold(struct rmm *rmm, const struct smc_args *args, struct smc_res *
 
 	granule_lock(g_tbl);
 	unsigned refs = granule_refcount(g_tbl);
+	bool ns_block = refs == 0 && table_maps_block(table, (int)level, true, &folded);
 	if (refs == 0 && table_is_unassigned_block(table, &folded)) {
-		granule_put(wi.g_llt);   /* TABLE -> unassigned: one live entry less */
-	} else if (refs == S2TTES_PER_S2TT && level <= S2TT_MIN_BLOCK_LEVEL) {
+		granule_put(wi.g_llt);   /* TABLE -> unassigned: the parent loses a reference */
+	} else if ((ns_block || refs == S2TTES_PER_S2TT) && level <= S2TT_MIN_BLOCK_LEVEL) {
 		/* blocks exist at level 2 only */
 		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)wi.last_level);
 		goto out_tbl;
-	} else if (refs == S2TTES_PER_S2TT && table_maps_block(table, (int)level, &folded)) {
+	} else if (ns_block) {
+		granule_put(wi.g_llt);   /* TABLE -> ASSIGNED_NS block: not counted */
+	} else if (refs == S2TTES_PER_S2TT && table_maps_block(table, (int)level, false, &folded)) {
 		granule_refcount_sub(g_tbl, S2TTES_PER_S2TT);
 	} else {
 		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)level);
@@ -518,8 +521,7 @@ void smc_rtt_map_unprotected(struct rmm *rmm, const struct smc_args *args, struc
 		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)level);
 	} else {
 		wi.table[wi.index] = s2tte_create_assigned_ns(desc, (int)level);
-		granule_get(wi.g_llt);
-		res->x[0] = RMI_SUCCESS;
+		res->x[0] = RMI_SUCCESS;   /* no reference: see the top of this file */
 	}
 	granule_unlock(wi.g_llt);
 }
@@ -547,7 +549,6 @@ void smc_rtt_unmap_unprotected(struct rmm *rmm, const struct smc_args *args, str
 		res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)wi.last_level);
 	} else {
 		wi.table[wi.index] = s2tte_create_unassigned_ns();
-		granule_put(wi.g_llt);
 		res->x[0] = RMI_SUCCESS;
 	}
 	res->x[1] = rtt_skip_non_live_entries(&wi, map_addr);

@@ -255,8 +255,7 @@ static uint64_t unprot_map_one(struct rtt_walk *wi, unsigned idx, uint64_t pa, i
 	 * checked (no such failure condition; the GPC guards it). */
 	if (!s2tte_is_unassigned_ns(s))
 		return rmi_status(RMI_ERROR_RTT, (unsigned)level);
-	wi->table[idx] = want;
-	granule_get(wi->g_llt);
+	wi->table[idx] = want;   /* no RTT reference for an NS mapping (rtt.c) */
 	return RMI_SUCCESS;
 }
 
@@ -429,10 +428,10 @@ static void range_unmap(struct rmm *rmm, const struct smc_args *args, struct smc
 			unsigned ripas = s2tte_get_ripas(s, level);
 			wi.table[idx] = s2tte_create_unassigned(ripas == RMI_EMPTY ? RMI_EMPTY : RMI_DESTROYED);
 			release_data_block(rmm, pa, level);
+			granule_put(wi.g_llt);
 		} else {
 			wi.table[idx] = s2tte_create_unassigned_ns();
 		}
-		granule_put(wi.g_llt);
 	}
 	res->x[0] = RMI_SUCCESS;
 	res->x[1] = addr < top ? addr : top;

@@ -191,11 +191,23 @@ static inline bool s2tte_is_table(uint64_t s, int level)
 	return level < S2TT_PAGE_LEVEL && (s & S2TTE_DESC_MASK) == S2TTE_DESC_TABLE;
 }
 
-/* A live entry keeps its RTT alive and counts in the RTT's refcount. */
+/* RTTE liveness (DEN0137 1.0 A5.5.8, 2.0 A5.6.8): the entry stores a PA.
+ * RttSkipNonLiveEntries() ("top" outputs) skips the others. */
 static inline bool s2tte_is_live(uint64_t s, int level)
 {
 	return s2tte_is_table(s, level) || s2tte_is_assigned(s, level) ||
 	       s2tte_is_assigned_ns(s, level);
+}
+
+/* RTT liveness (same sections): an RTT is live while an entry references
+ * another RMM object, i.e. is ASSIGNED (a DATA granule) or TABLE. An
+ * ASSIGNED_NS entry is live but does not keep its RTT live ("an RTT can be
+ * non-live, even if one of its entries is live"): RTT_DESTROY removes an
+ * RTT holding unprotected mappings. An RTT's refcount counts these
+ * entries, as TF-RMM's does (no reference for NS mappings). */
+static inline bool s2tte_keeps_rtt_live(uint64_t s, int level)
+{
+	return s2tte_is_table(s, level) || s2tte_is_assigned(s, level);
 }
 
 /* RIPAS of a protected entry (unassigned or assigned). */
