@@ -186,6 +186,28 @@ static int parse_pin(struct run_options *o, char *text, char *err, size_t len)
 	return 0;
 }
 
+/* --out must be a new directory or an empty one: refusing here (exit 2)
+ * means nothing runs for minutes only to fail at the end. */
+static int check_out(const char *out)
+{
+	struct stat st;
+	char msg[512];
+
+	if (!out || stat(out, &st))
+		return 0;
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(msg, sizeof(msg), "--out: '%s' exists and is not a directory", out);
+		return bad(msg);
+	}
+	snprintf(msg, sizeof(msg), "%s/summary.json", out);
+	if (!stat(msg, &st)) {
+		snprintf(msg, sizeof(msg), "--out: '%s' already holds results; choose a new "
+			 "directory", out);
+		return bad(msg);
+	}
+	return 0;
+}
+
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
        OPT_REPEAT, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD };
 
@@ -341,12 +363,14 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			.vcpus = 1, .seed = o->seed, .realm = true,
 		};
 		if (pattern_iter_start(&it, o->patterns[i], &pp, err, sizeof(err))) {
-			char msg[320];
-			snprintf(msg, sizeof(msg), "--pattern %s: %s", o->patterns[i]->name, err);
+			char msg[320], sz[16], pg[16];
+			snprintf(msg, sizeof(msg), "--size %s / --page %s / --pattern %s: %s",
+				 cli_format_size(o->size, sz, sizeof(sz)),
+				 cli_format_size(pp.page, pg, sizeof(pg)), o->patterns[i]->name, err);
 			return bad(msg);
 		}
 	}
-	return 0;
+	return check_out(o->out);
 }
 
 /* ---- running ---- */
