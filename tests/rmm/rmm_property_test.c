@@ -10,7 +10,8 @@
  * not predicted (any status is legal for random input); what must hold is
  * rmm_sim_check_invariants(): no granule in two states, no DATA granule
  * mapped twice, TABLE entries point to RTTs of the next level, RTT
- * refcounts equal live entries, nothing delegated mapped unprotected.
+ * refcounts equal the entries keeping them live (ASSIGNED, TABLE), nothing
+ * delegated mapped unprotected.
  *
  * The driver issues every kind of bad call except one: it never maps
  * memory it delegates as unprotected, and never delegates memory it maps

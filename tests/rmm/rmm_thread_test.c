@@ -29,9 +29,10 @@
  * and are reported, not required.
  *
  * Afterwards: the invariant checker (no granule in two states, no DATA
- * granule mapped twice, RTT refcounts equal live entries), every IPA maps
- * the page it must, every losing page is back in the NS world, and the
- * number of lost races is exactly what the protocol implies.
+ * granule mapped twice, RTT refcounts equal the entries keeping them
+ * live), every IPA maps the page it must, every losing page is back in
+ * the NS world, and the number of lost races is exactly what the protocol
+ * implies.
  */
 #include <pthread.h>
 #include <sched.h>

@@ -61,7 +61,8 @@ int rmm_sim_rec_attach_guest(struct rmm *rmm, uint64_t rec_pa, struct sim_guest 
 /* Check the model's invariants (tests; no command may run concurrently):
  * every granule in one state with a matching GPT PAS; every TABLE entry
  * points to an RTT granule of the next level, reached exactly once; RTT
- * refcounts equal their live entries; every ASSIGNED entry maps DATA
+ * refcounts equal their entries that keep them live (ASSIGNED, TABLE:
+ * DEN0137 A5.5.8 RTT liveness); every ASSIGNED entry maps DATA
  * granules, none twice, and every DATA granule is mapped; no unprotected
  * entry maps a non-UNDELEGATED granule; RD refcounts equal their RECs.
  * The unprotected rule is a host's duty, not the RMM's: like TF-RMM, the
