@@ -36,7 +36,8 @@ OTHERS = ["clock/now", "clock/ticks_to_ns", "clock/stage_mark",
           "s2map/4K_shared", "s2map/2M", "s2map/relax_4K"]
 CONTEXT = ["abi", "policy", "clock_source", "clock_freq_hz", "topology",
            "source", "backend", "rmeb_version"]
-BRIEF = ["--min-time", "0.002", "--fault-runs", "1", "--fault-size", "2M"]
+BRIEF = ["--min-time", "0.002", "--fault-runs", "1", "--fault-size", "2M",
+         "--fault-timeout", "5"]
 
 
 def check(cond, what):
