@@ -41,6 +41,7 @@ struct trace_opts {
 	const char *pattern, *policy, *abi, *page;
 	uint64_t size;
 	bool keep_trace;
+	const char *raw;
 	int argc;
 	char **argv;
 };
@@ -50,7 +51,7 @@ static void trace_usage(FILE *f)
 	fprintf(f,
 		"usage: rme-bench trace check  [--vm normal|realm]\n"
 		"       rme-bench trace record [OPTIONS] --out DIR -- CMD [ARG...]\n"
-		"       rme-bench trace ingest [OPTIONS] --out DIR TRACE_FILE\n"
+		"       rme-bench trace ingest [OPTIONS] [--raw RAW_FILE] --out DIR TRACE_FILE\n"
 		"  --vm normal|realm     which host functions to probe (default normal)\n"
 		"  --out DIR             results directory to write\n"
 		"  --pattern NAME        label of the run (default external)\n"
@@ -58,13 +59,15 @@ static void trace_usage(FILE *f)
 		"  -s, --page 4K|2M      label: backing page (default 4K)\n"
 		"  --policy NAME         label (default normal / cca-host)\n"
 		"  --abi 1.0|2.0|-       label (default - / 1.0)\n"
-		"  --keep-trace          record: keep the raw trace as DIR/kernel.trace\n"
+		"  --keep-trace          record: keep the trace as DIR/kernel.trace (text)\n"
+		"                        and DIR/kernel.raw (nanosecond timestamps)\n"
+		"  --raw FILE            ingest: nanosecond timestamps of the same trace\n"
 		"env RMEB_TRACEFS=DIR    tracefs root (default /sys/kernel/tracing)\n");
 }
 
 static int parse(int argc, char **argv, struct trace_opts *o)
 {
-	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP };
+	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "out", required_argument, NULL, OPT_OUT },
@@ -74,6 +77,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		{ "policy", required_argument, NULL, OPT_POLICY },
 		{ "abi", required_argument, NULL, OPT_ABI },
 		{ "keep-trace", no_argument, NULL, OPT_KEEP },
+		{ "raw", required_argument, NULL, OPT_RAW },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -99,6 +103,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		case OPT_POLICY: o->policy = optarg; break;
 		case OPT_ABI: o->abi = optarg; break;
 		case OPT_KEEP: o->keep_trace = true; break;
+		case OPT_RAW: o->raw = optarg; break;
 		case 's': o->page = optarg; break;
 		case 'b':
 			if (cli_parse_size("--size", optarg, &o->size, err, sizeof(err))) {
@@ -161,7 +166,8 @@ static uint64_t now_ns(void)
 
 /* Write the correlated faults as one run of a results directory. */
 static int write_results(const struct trace_opts *o, struct tracefs_corr *c, const char *clock,
-			 const char *missing, const char *notes, uint64_t overruns, uint64_t wall_ns, int argc,
+			 const char *missing, const char *notes, unsigned resolution_ns,
+			 uint64_t overruns, uint64_t wall_ns, int argc,
 			 char **argv)
 {
 	char err[512];
@@ -186,11 +192,13 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 		return 1;
 	}
 
-	/* The tracefs clock as the run's time source: 1 us text resolution. */
+	/* The tracefs clock as the run's time source. */
 	struct stage_clock_info clk = { .source = "tracefs", .ticks_per_ns = 1.0,
-					.resolution_ns = 1000.0, .freq_hz = 1000000000ull,
+					.resolution_ns = resolution_ns, .freq_hz = 1000000000ull,
 					.invariant = true,
-					.note = "kernel trace text prints microseconds" };
+					.note = resolution_ns > 1 ?
+						"trace text only: microsecond timestamps" :
+						"raw trace read: nanosecond timestamps" };
 	struct results_meta meta = { .backend = "kvm", .abi = o->abi, .policy = o->policy,
 				     .source = RESULTS_SOURCE_REAL_VM, .argc = argc, .argv = argv,
 				     .clock = &clk };
@@ -245,6 +253,50 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 	return 0;
 }
 
+/* The raw lines ("pid cpu ts_ns type: id") of PATH. 0, or -1 with a message. */
+static int read_raw_file(const char *path, struct tracefs_raw_ts **out, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "rme-bench trace ingest: --raw: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	struct tracefs_raw_ts *ts = NULL;
+	size_t cap = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	*n = 0;
+	while (getline(&line, &line_cap, f) != -1) {
+		struct tracefs_raw_ts r;
+		if (!tracefs_parse_raw_line(line, &r))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			struct tracefs_raw_ts *t = realloc(ts, cap * sizeof(*t));
+			if (!t) {
+				fprintf(stderr, "rme-bench trace ingest: out of memory\n");
+				free(ts);
+				free(line);
+				fclose(f);
+				return -1;
+			}
+			ts = t;
+		}
+		ts[(*n)++] = r;
+	}
+	free(line);
+	fclose(f);
+	if (*n == 0) {
+		fprintf(stderr, "rme-bench trace ingest: --raw: %s has no raw trace lines "
+				"(\"pid cpu ts_ns type: id\")\n", path);
+		free(ts);
+		return -1;
+	}
+	*out = ts;
+	return 0;
+}
+
 static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 {
 	if (o->argc != 1 || !o->out) {
@@ -257,13 +309,31 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 	if (!c)
 		return 1;
 	char err[512];
+	size_t n_ts = 0;
+	struct tracefs_raw_ts *ts = NULL;
+	if (o->raw && read_raw_file(o->raw, &ts, &n_ts)) {
+		tracefs_corr_destroy(c);
+		return 2;
+	}
+	tracefs_corr_use_ns(c, ts, n_ts);
 	enum tracefs_status st = tracefs_corr_feed_file(c, o->argv[0], err, sizeof(err));
+	const struct tracefs_corr_stats *cs = tracefs_corr_stats(c);
+	if (!st && o->raw && (cs->ns_mismatches || cs->ns_events != n_ts)) {
+		fprintf(stderr, "rme-bench trace ingest: %s does not match %s line for line "
+				"(%llu of %zu timestamps used)\n", o->raw, o->argv[0],
+			(unsigned long long)cs->ns_events, n_ts);
+		free(ts);
+		tracefs_corr_destroy(c);
+		return 2;
+	}
 	int rc;
 	if (st)
 		rc = st == TRACEFS_EIO || st == TRACEFS_EPARSE ? (fprintf(stderr,
 			"rme-bench trace ingest: %s\n", err), 2) : fail_status("ingest", st, err);
 	else
-		rc = write_results(o, c, "unknown (ingested)", "", "", 0, 0, argc, argv);
+		rc = write_results(o, c, "unknown (ingested)", "", "", o->raw ? 1 : 1000, 0, 0,
+				   argc, argv);
+	free(ts);
 	tracefs_corr_destroy(c);
 	return rc;
 }
@@ -350,11 +420,14 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		fprintf(stderr, "rme-bench trace record: %s\n", err);
 	else if (c)
 		rc = write_results(o, c, tracefs_session_clock(s), missing, notes,
-				   tracefs_session_overruns(s), wall, argc, argv);
+				   tracefs_session_resolution_ns(s), tracefs_session_overruns(s), wall,
+				   argc, argv);
 	if (rc == 0 && o->keep_trace) {
-		char path[4096];
+		char path[4096], raw[4096];
 		snprintf(path, sizeof(path), "%s/kernel.trace", o->out);
-		if (tracefs_session_save(s, path, err, sizeof(err))) {
+		snprintf(raw, sizeof(raw), "%s/kernel.raw", o->out);
+		if (tracefs_session_save(s, path, false, err, sizeof(err)) ||
+		    tracefs_session_save(s, raw, true, err, sizeof(err))) {
 			fprintf(stderr, "rme-bench trace record: %s\n", err);
 			rc = 1;
 		}

@@ -21,6 +21,13 @@ expect 0 "ingest a normal-VM trace" "$bin" trace ingest --pattern seq --out "$wo
 	"$fix/normal_1vcpu.trace"
 grep -q '"faults": 3' "$work/normal/summary.json" || { echo "FAIL: 3 faults"; fails=$((fails + 1)); }
 grep -q '"source": "real-vm"' "$work/normal/meta.json" || { echo "FAIL: source"; fails=$((fails + 1)); }
+expect 0 "ingest with nanosecond timestamps" "$bin" trace ingest --pattern seq \
+	--raw "$fix/normal_1vcpu.raw" --out "$work/normal-ns" "$fix/normal_1vcpu.trace"
+grep -q '"resolution_ns": 1,' "$work/normal-ns/meta.json" || { echo "FAIL: ns resolution"; fails=$((fails + 1)); }
+expect 2 "ingest with a raw file of another trace" "$bin" trace ingest --raw "$fix/normal_1vcpu.raw" \
+	--out "$work/x" "$fix/realm.trace"
+expect 2 "ingest with a raw file that is not one" "$bin" trace ingest --raw "$fix/realm.trace" \
+	--out "$work/x" "$fix/normal_1vcpu.trace"
 expect 0 "ingest a realm trace" "$bin" trace ingest --vm realm --out "$work/realm" "$fix/realm.trace"
 grep -q '"rtt_fold"' "$work/realm/summary.json" || { echo "FAIL: rtt_fold stage"; fails=$((fails + 1)); }
 expect 2 "ingest of text that is not a trace" "$bin" trace ingest --out "$work/x" "$fix/../cli_test.sh"

@@ -293,6 +293,63 @@ out:
 	tracefs_corr_destroy(c);
 }
 
+/* The raw read's nanosecond timestamps replace the text's microseconds. */
+static void test_ns_timestamps(void)
+{
+	struct tracefs_raw_ts r;
+	CHECK(tracefs_parse_raw_line("117 1 14144246944 type: 1207\n", &r));
+	CHECK(r.pid == 117 && r.cpu == 1 && r.ts_ns == 14144246944ull);
+	CHECK(!tracefs_parse_raw_line("# comment\n", &r));
+	CHECK(!tracefs_parse_raw_line("117 1 14.144247: kvm_exit: x\n", &r));
+	CHECK(!tracefs_parse_raw_line("CPU:1 [LOST 3 EVENTS]\n", &r));
+
+	char path[512], line[256];
+	snprintf(path, sizeof(path), "%s/normal_1vcpu.raw", FIXTURES);
+	FILE *f = fopen(path, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	struct tracefs_raw_ts ts[64];
+	size_t n = 0;
+	while (n < 64 && fgets(line, sizeof(line), f))
+		if (tracefs_parse_raw_line(line, &ts[n]))
+			n++;
+	fclose(f);
+	CHECK_EQ_U64(n, 34);
+
+	struct tracefs_plan plan;
+	plan_from(normal_syms, TRACEFS_VM_NORMAL, &plan);
+	pid_t tids[] = { 4242 };
+	struct tracefs_corr *c = tracefs_corr_create(&plan, tids, 1);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	tracefs_corr_use_ns(c, ts, n);
+	char err[256];
+	snprintf(path, sizeof(path), "%s/normal_1vcpu.trace", FIXTURES);
+	CHECK(tracefs_corr_feed_file(c, path, err, sizeof(err)) == TRACEFS_OK);
+	CHECK_EQ_U64(tracefs_corr_stats(c)->ns_events, 34);
+	CHECK_EQ_U64(tracefs_corr_stats(c)->ns_mismatches, 0);
+	const struct fault_record *rec = fault_log_get(tracefs_corr_log(c, 0), 0);
+	CHECK(rec != NULL);
+	if (rec) {
+		CHECK_EQ_U64(rec->total_ns, 30110);
+		CHECK_EQ_U64(rec->stage_ns[STAGE_S2_MAP], 4010);
+	}
+	tracefs_corr_destroy(c);
+
+	/* An entry that belongs to another thread is not applied. */
+	ts[0].pid = 1;
+	c = tracefs_corr_create(&plan, tids, 1);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	tracefs_corr_use_ns(c, ts, n);
+	CHECK(tracefs_corr_feed_file(c, path, err, sizeof(err)) == TRACEFS_OK);
+	CHECK_EQ_U64(tracefs_corr_stats(c)->ns_mismatches, 1);
+	tracefs_corr_destroy(c);
+}
+
 static enum tracefs_status plan_at(const char *root, const char *syms, enum tracefs_vm vm,
 				   char *err, size_t err_len)
 {
@@ -429,6 +486,7 @@ int main(void)
 	test_normal_one_vcpu();
 	test_two_vcpus();
 	test_realm();
+	test_ns_timestamps();
 	test_plan_errors();
 	test_session_on_fake_root();
 	char cmd[400];

@@ -44,6 +44,8 @@ struct tracefs_corr {
 	struct fault_log **logs; /* per vCPU */
 	size_t n_logs;
 	struct tracefs_corr_stats stats;
+	const struct tracefs_raw_ts *ns; /* tracefs_corr_use_ns */
+	size_t n_ns, next_ns;
 };
 
 static const char *basename_of(const char *tp)
@@ -342,12 +344,35 @@ static void feed_event(struct tracefs_corr *c, const struct tracefs_event *ev)
 	}
 }
 
+void tracefs_corr_use_ns(struct tracefs_corr *c, const struct tracefs_raw_ts *ts, size_t n)
+{
+	c->ns = ts;
+	c->n_ns = n;
+	c->next_ns = 0;
+}
+
+/* The text rounds to the nearest microsecond: allow one either way. */
+static void apply_ns(struct tracefs_corr *c, struct tracefs_event *ev)
+{
+	if (!c->ns || c->next_ns >= c->n_ns)
+		return;
+	const struct tracefs_raw_ts *r = &c->ns[c->next_ns++];
+	uint64_t us_text = ev->ts_ns / 1000, us_raw = r->ts_ns / 1000;
+	if (r->pid != ev->pid || r->cpu != ev->cpu || us_raw + 1 < us_text || us_text + 1 < us_raw) {
+		c->stats.ns_mismatches++;
+		return;
+	}
+	ev->ts_ns = r->ts_ns;
+	c->stats.ns_events++;
+}
+
 enum tracefs_status tracefs_corr_feed_line(struct tracefs_corr *c, const char *line)
 {
 	struct tracefs_event ev;
 	switch (tracefs_parse_line(line, &ev)) {
 	case TRACEFS_LINE_EVENT:
 		c->stats.events++;
+		apply_ns(c, &ev);
 		feed_event(c, &ev);
 		break;
 	case TRACEFS_LINE_LOST:

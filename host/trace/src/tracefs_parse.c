@@ -10,6 +10,7 @@
 #include "trace/tracefs.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,4 +162,17 @@ enum tracefs_line tracefs_parse_line(const char *line, struct tracefs_event *ev)
 	ev->name[n] = '\0';
 	ev->body = skip_spaces(q + n + 1);
 	return TRACEFS_LINE_EVENT;
+}
+
+bool tracefs_parse_raw_line(const char *line, struct tracefs_raw_ts *out)
+{
+	long pid, cpu;
+	unsigned long long ts;
+	int n = 0;
+	if (sscanf(line, " %ld %ld %llu type: %*d%n", &pid, &cpu, &ts, &n) != 3 || n == 0)
+		return false;
+	if (pid < 0 || cpu < 0 || cpu > 65535)
+		return false;
+	*out = (struct tracefs_raw_ts){ .pid = (pid_t)pid, .cpu = (int)cpu, .ts_ns = ts };
+	return true;
 }

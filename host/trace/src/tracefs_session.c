@@ -300,6 +300,7 @@ struct tracefs_session {
 	bool inst_made;
 	bool probe_made[TRACEFS_MAX_PROBES][2]; /* entry, return */
 	uint64_t overruns;
+	unsigned resolution_ns; /* of the last collect */
 };
 
 static int write_file(const char *path, const char *text, bool append)
@@ -558,19 +559,113 @@ uint64_t tracefs_session_overruns(const struct tracefs_session *s)
 	return s->overruns;
 }
 
+static enum tracefs_status copy_file(const char *src, const char *path, char *err,
+				     size_t err_len);
+
+/* The raw read: every "pid cpu ts type: id" line of the instance's trace. */
+static struct tracefs_raw_ts *read_raw(struct tracefs_session *s, size_t *n)
+{
+	char path[512];
+	*n = 0;
+	if (inst_write(s, "options/raw", "1\n"))
+		return NULL;
+	snprintf(path, sizeof(path), "%s/trace", s->inst);
+	FILE *f = fopen(path, "r");
+	struct tracefs_raw_ts *ts = NULL;
+	size_t cap = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	bool ok = f != NULL;
+	while (ok && getline(&line, &line_cap, f) != -1) {
+		struct tracefs_raw_ts r;
+		if (!tracefs_parse_raw_line(line, &r))
+			continue;
+		if (*n == cap) {
+			size_t ncap = cap ? 2 * cap : 4096;
+			struct tracefs_raw_ts *t = realloc(ts, ncap * sizeof(*t));
+			if (!t) {
+				ok = false;
+				break;
+			}
+			ts = t;
+			cap = ncap;
+		}
+		ts[(*n)++] = r;
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (inst_write(s, "options/raw", "0\n") || !ok) {
+		free(ts);
+		*n = 0;
+		return NULL;
+	}
+	return ts;
+}
+
+/* Does every event line of the text match its raw entry, one for one? */
+static bool raw_matches_text(const char *path, const struct tracefs_raw_ts *ts, size_t n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	char *line = NULL;
+	size_t cap = 0, i = 0;
+	bool ok = true;
+	while (ok && getline(&line, &cap, f) != -1) {
+		struct tracefs_event ev;
+		if (tracefs_parse_line(line, &ev) != TRACEFS_LINE_EVENT)
+			continue;
+		uint64_t us = ev.ts_ns / 1000;
+		ok = i < n && ts[i].pid == ev.pid && ts[i].cpu == ev.cpu &&
+		     ts[i].ts_ns / 1000 + 1 >= us && us + 1 >= ts[i].ts_ns / 1000;
+		i++;
+	}
+	free(line);
+	fclose(f);
+	return ok && i == n;
+}
+
 enum tracefs_status tracefs_session_collect(struct tracefs_session *s, struct tracefs_corr *c,
 					    char *err, size_t err_len)
 {
 	char path[512];
 	snprintf(path, sizeof(path), "%s/trace", s->inst);
-	return tracefs_corr_feed_file(c, path, err, err_len);
+	size_t n = 0;
+	struct tracefs_raw_ts *ts = read_raw(s, &n);
+	s->resolution_ns = 1000;
+	if (ts && raw_matches_text(path, ts, n)) {
+		tracefs_corr_use_ns(c, ts, n);
+		s->resolution_ns = 1;
+	}
+	enum tracefs_status st = tracefs_corr_feed_file(c, path, err, err_len);
+	tracefs_corr_use_ns(c, NULL, 0);
+	free(ts);
+	return st;
 }
 
-enum tracefs_status tracefs_session_save(struct tracefs_session *s, const char *path,
+unsigned tracefs_session_resolution_ns(const struct tracefs_session *s)
+{
+	return s->resolution_ns;
+}
+
+enum tracefs_status tracefs_session_save(struct tracefs_session *s, const char *path, bool raw,
 					 char *err, size_t err_len)
 {
 	char src[512];
 	snprintf(src, sizeof(src), "%s/trace", s->inst);
+	if (raw && inst_write(s, "options/raw", "1\n"))
+		return fail(err, err_len, TRACEFS_EIO, "tracefs: cannot set options/raw in %s: %s",
+			    s->inst, strerror(errno));
+	enum tracefs_status st = copy_file(src, path, err, err_len);
+	if (raw && inst_write(s, "options/raw", "0\n") && st == TRACEFS_OK)
+		return fail(err, err_len, TRACEFS_EIO, "tracefs: cannot clear options/raw in %s: %s",
+			    s->inst, strerror(errno));
+	return st;
+}
+
+static enum tracefs_status copy_file(const char *src, const char *path, char *err, size_t err_len)
+{
 	FILE *in = fopen(src, "r");
 	if (!in)
 		return fail(err, err_len, TRACEFS_EIO, "tracefs: cannot open %s: %s", src,

@@ -31,8 +31,11 @@
  *    handler return -> kvm_entry; rec_exit (guest -> kvm_exit) is not
  *    visible to the host kernel and stays 0; unattributed = the rest.
  *
- * Honesty: the text format prints microseconds, so stage times have 1 us
- * resolution (tracefs_parse_line reports it); each kprobe hit adds its own
+ * Honesty: the text format prints microseconds; a session therefore reads
+ * the buffer twice, as text and as raw lines with nanosecond timestamps
+ * (same order), and uses the latter when every line agrees, otherwise
+ * stage times have 1 us resolution (tracefs_session_resolution_ns says
+ * which). Each kprobe hit adds its own
  * cost to the stage it brackets (a BRK exception on arm64), so short stages
  * read long. Both are recorded in the run's notes by the caller.
  *
@@ -142,6 +145,18 @@ enum tracefs_line {
 /* LINE must stay alive while EV is used (EV points into it). */
 enum tracefs_line tracefs_parse_line(const char *line, struct tracefs_event *ev);
 
+/*
+ * The same events read again with options/raw set: "<pid> <cpu> <ts_ns>
+ * type: <id>", nanosecond timestamps in the same order as the text lines.
+ * True when LINE is such a line.
+ */
+struct tracefs_raw_ts {
+	pid_t pid;
+	int cpu;
+	uint64_t ts_ns;
+};
+bool tracefs_parse_raw_line(const char *line, struct tracefs_raw_ts *out);
+
 /* ---- Correlator ---- */
 
 struct tracefs_corr_stats {
@@ -153,6 +168,8 @@ struct tracefs_corr_stats {
 	uint64_t lost_lines;      /* LOST markers in the text */
 	uint64_t bad_lines;       /* lines not in the trace format */
 	uint64_t foreign_threads; /* events from threads that are not vCPUs */
+	uint64_t ns_events;       /* events timed from the raw read */
+	uint64_t ns_mismatches;   /* raw entries that did not match their line */
 };
 
 struct tracefs_corr;
@@ -166,6 +183,14 @@ struct tracefs_corr;
 struct tracefs_corr *tracefs_corr_create(const struct tracefs_plan *plan, const pid_t *tids,
 					 size_t n_tids);
 void tracefs_corr_destroy(struct tracefs_corr *c);
+/*
+ * Take the timestamps of the next N event lines from TS (the raw read of
+ * the same buffer) instead of the microseconds of the text. TS must stay
+ * alive while lines are fed; an event whose pid, CPU or microsecond value
+ * disagrees with its TS entry keeps its text time and is counted in
+ * stats.ns_mismatches.
+ */
+void tracefs_corr_use_ns(struct tracefs_corr *c, const struct tracefs_raw_ts *ts, size_t n);
 /* Feed one line of trace text. TRACEFS_EPARSE only on a hard error. */
 enum tracefs_status tracefs_corr_feed_line(struct tracefs_corr *c, const char *line);
 /* Feed a whole file (the instance's "trace", or a saved copy). */
@@ -208,11 +233,17 @@ enum tracefs_status tracefs_session_start(struct tracefs_session *s, char *err, 
 enum tracefs_status tracefs_session_stop(struct tracefs_session *s, char *err, size_t err_len);
 /* Events the ring buffer overwrote or dropped (sum of per-CPU stats). */
 uint64_t tracefs_session_overruns(const struct tracefs_session *s);
-/* Feed the instance's recorded trace into C (after stop). */
+/*
+ * Feed the instance's recorded trace into C (after stop): the text, with
+ * nanosecond timestamps from a second, raw read when both reads agree
+ * line for line (tracefs_session_resolution_ns() says which it got).
+ */
 enum tracefs_status tracefs_session_collect(struct tracefs_session *s, struct tracefs_corr *c,
 					    char *err, size_t err_len);
-/* Copy the recorded trace text to PATH (kept next to results). */
-enum tracefs_status tracefs_session_save(struct tracefs_session *s, const char *path,
+/* 1 when collect had nanosecond timestamps, 1000 otherwise. */
+unsigned tracefs_session_resolution_ns(const struct tracefs_session *s);
+/* Copy the recorded trace to PATH: the text, or with RAW the raw read. */
+enum tracefs_status tracefs_session_save(struct tracefs_session *s, const char *path, bool raw,
 					 char *err, size_t err_len);
 /* Disable, remove the instance, delete the probes; NULL is a no-op. */
 void tracefs_session_close(struct tracefs_session *s);
