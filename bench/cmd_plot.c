@@ -371,7 +371,8 @@ static int fig_overhead(struct plot_ctx *c)
 	FILE *f = data_open(c, "overhead.dat", &tmp, path, sizeof(path));
 	if (!f)
 		return -1;
-	fprintf(f, "config\tratio\tci_low\tci_high\trealm_p50_us\tnormal_p50_us\n");
+	fprintf(f, "config\tratio\tci_low\tci_high\trealm_p50_us\tnormal_p50_us\t"
+		   "realm_faults\tnormal_faults\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct results_run_summary *r = refs[i].run->sum;
 		if (!strcmp(r->vm, "normal"))
@@ -403,9 +404,9 @@ static int fig_overhead(struct plot_ctx *c)
 			char label[128];
 			snprintf(label, sizeof(label), "%s %s%s%s", r->pattern, r->page,
 				 c->multi_policy ? " " : "", c->multi_policy ? r->policy : "");
-			fprintf(f, "\"%s\"\t%.5f\t%.5f\t%.5f\t%.3f\t%.3f\n", label, ci.ratio, ci.low,
-				ci.high, (double)ma / 1000.0,
-				(double)mb / 1000.0);
+			fprintf(f, "\"%s\"\t%.5f\t%.5f\t%.5f\t%.3f\t%.3f\t%zu\t%zu\n", label,
+				ci.ratio, ci.low, ci.high, (double)ma / 1000.0, (double)mb / 1000.0,
+				na, nb);
 			ymin = fmin(ymin, ci.low);
 			ymax = fmax(ymax, ci.high);
 			if (n_used + 2 <= MAX_REFS) {

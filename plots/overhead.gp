@@ -1,6 +1,7 @@
 # Figure 3: realm / normal ratio of median whole-fault time per pattern,
 # bars from 1 (no overhead) to the ratio, 95 % bootstrap CI as error bars,
-# the absolute medians printed above each bar. Extra variables: logy,
+# the absolute medians and fault counts (realm / normal) printed above
+# each bar (above the line at 1 for a bar below it). Extra variables: logy,
 # ymin, ymax (CI range), nrows. Data: overhead.dat.
 load plotsdir.'/common.gp'
 f = datadir.'/overhead.dat'
@@ -22,6 +23,7 @@ set key top left
 plot f using 0:2:($0 - 0.35):($0 + 0.35):(1):2:xtic(1) with boxxyerror lc rgb '#6699CC' \
          title 'ratio of medians (realm / normal)', \
      f using 0:2:3:4 with yerrorbars pt 7 ps 0.6 lc rgb 'black' title '95% bootstrap CI', \
-     f using 0:4:(sprintf("%.2fx\n%.1f / %.1f us", $2, $5, $6)) with labels offset 0, 1.6 \
+     f using 0:($4 > 1 ? $4 : 1):(sprintf("%.2fx\n%.1f / %.1f us\n%d / %d faults", $2, $5, $6, $7, $8)) \
+         with labels offset 0, 2.2 \
          font ',9' notitle
 set output

@@ -11,6 +11,7 @@
  *   B vs A (an improvement) and A vs A      -> exit 0;
  *   A vs B without --ignore                 -> the realm runs listed as unmatched;
  *   A vs C (slow realm only), no --ignore   -> exit 2 (nothing in common);
+ *   A vs D (normal only, twice the size)    -> exact count differences listed;
  *   --json                                  -> strict JSON naming the regression;
  *   bad options                             -> exit 2.
  *
@@ -71,15 +72,16 @@ static struct results_writer *open_dir(const char *dir, const char *policy)
 	return w;
 }
 
-/* Run seq on 4K pages, 1 vCPU, with POLICY; add the run to each of W. */
-static int run_into(const struct kvm_policy *policy, struct results_writer **w, size_t n_w)
+/* Run seq on 4K pages, 1 vCPU, SIZE bytes, with POLICY; add it to each of W. */
+static int run_into(const struct kvm_policy *policy, uint64_t size, struct results_writer **w,
+		    size_t n_w)
 {
 	char err[256];
 	struct sim_run_config cfg = {
 		.vm = policy->vm,
 		.policy = policy,
 		.pattern = pattern_find("seq"),
-		.size = 2ULL << 20,
+		.size = size,
 		.page = PATTERN_SZ_4K,
 		.vcpus = 1,
 		.seed = 1,
@@ -110,21 +112,24 @@ static int run_into(const struct kvm_policy *policy, struct results_writer **w, 
 /*
  * A: cca-v1 and normal; B: cca-v1-slow and the same normal run (so the
  * normal configuration is identical in A and B, and only the policy under
- * test can differ); C: cca-v1-slow only (nothing in common with A).
+ * test can differ); C: cca-v1-slow only (nothing in common with A); D: a
+ * normal run twice the size (its counts differ from A's by known amounts).
  */
-static int make_dirs(const char *a, const char *b, const char *c)
+static int make_dirs(const char *a, const char *b, const char *c, const char *d)
 {
-	struct results_writer *w[3] = { open_dir(a, "cca-v1"), open_dir(b, "cca-v1-slow"),
-					open_dir(c, "cca-v1-slow") };
+	struct results_writer *w[4] = { open_dir(a, "cca-v1"), open_dir(b, "cca-v1-slow"),
+					open_dir(c, "cca-v1-slow"), open_dir(d, "normal") };
 	const struct kvm_policy *normal = kvm_policy_find("normal");
-	int rc = !w[0] || !w[1] || !w[2] || !normal ? -1 : 0;
+	int rc = !w[0] || !w[1] || !w[2] || !w[3] || !normal ? -1 : 0;
 	if (!rc)
-		rc = run_into(normal, w, 2);
+		rc = run_into(normal, 2ULL << 20, w, 2);
 	if (!rc)
-		rc = run_into(&policy_cca_v1, w, 1);
+		rc = run_into(&policy_cca_v1, 2ULL << 20, w, 1);
 	if (!rc)
-		rc = run_into(&slow_policy, w + 1, 2);
-	for (int i = 0; i < 3; i++) {
+		rc = run_into(&slow_policy, 2ULL << 20, w + 1, 2);
+	if (!rc)
+		rc = run_into(normal, 4ULL << 20, w + 3, 1);
+	for (int i = 0; i < 4; i++) {
 		char err[256];
 		if (!w[i])
 			continue;
@@ -207,13 +212,14 @@ int main(int argc, char **argv)
 	slow_policy.summary = "test only: cca-v1 plus a busy-wait per protected mapping";
 	slow_policy.map_protected = slow_map_protected;
 
-	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], out[PATH_MAX], err[PATH_MAX];
+	char a[PATH_MAX], b[PATH_MAX], c[PATH_MAX], d[PATH_MAX], out[PATH_MAX], err[PATH_MAX];
 	snprintf(a, sizeof(a), "%s/a", work);
 	snprintf(b, sizeof(b), "%s/b", work);
 	snprintf(c, sizeof(c), "%s/c", work);
+	snprintf(d, sizeof(d), "%s/d", work);
 	snprintf(out, sizeof(out), "%s/compare.out", work);
 	snprintf(err, sizeof(err), "%s/compare.err", work);
-	if (make_dirs(a, b, c)) {
+	if (make_dirs(a, b, c, d)) {
 		fprintf(stderr, "report_compare: cannot make the results directories\n");
 		return 1;
 	}
@@ -237,6 +243,13 @@ int main(int argc, char **argv)
 	CHECK(rt_file_contains(out, "only in B: realm seq cca-v1-slow 1.0 4K 2M 1vcpu"));
 	CHECK(compare(out, err, a, c, NULL) == 2);
 	CHECK(rt_file_contains(err, "--ignore policy"));
+
+	/* counts that differ are listed exactly: 2 MiB vs 4 MiB of 4 KiB faults */
+	const char *sizes[] = { "--ignore", "size", NULL };
+	CHECK(compare(out, err, a, d, sizes) == 0);
+	CHECK(rt_file_contains(out, "count faults"));
+	CHECK(rt_file_contains(out, "512 -> 1024         (+512)"));
+	CHECK(rt_file_contains(out, "count kind.normal"));
 
 	const char *json[] = { "--json", "--ignore", "policy", "--fail-above", "25", NULL };
 	CHECK(compare(out, err, a, b, json) == 1);
