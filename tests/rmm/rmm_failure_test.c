@@ -14,6 +14,8 @@
  *   RTT_READ_ENTRY outputs for every entry state
  *   DATA_DESTROY   ipa_bound (an unprotected IPA)
  *   REALM_DESTROY  realm_live while a REC exists
+ *   REC_ENTER      an access through an unprotected mapping of a delegated
+ *                  granule is an SEA (the GPC), not a read of Realm memory
  */
 #include <string.h>
 
@@ -284,6 +286,38 @@ static void test_unmap_unprotected(void)
 	tm_fini(&m);
 }
 
+/* A host that maps a delegated granule unprotected is not refused (no
+ * such failure condition; TF-RMM relies on the GPC), but the realm cannot
+ * reach the granule through it: the access faults and the guest takes an
+ * SEA (the model's GPC), it does not read Realm memory. */
+static void test_unprotected_gpc(void)
+{
+	struct tmachine m;
+	struct trealm r;
+	struct rmm_counts c;
+	uint64_t attrs = (0x5ULL << 2) | (3ULL << 6) | (3ULL << 8);
+	struct one_change guest = { .op = { .kind = SIM_GOP_READ, .ipa = NSIPA + 16 } };
+
+	tm_init(&m, RMI_ABI_1_0);
+	CHECK_EQ(tm_realm_create(&m, &r, 40, 1), RMI_SUCCESS);
+	tm_rtt_create_to(&m, &r, NSIPA, 3);
+	uint64_t secret = tm_delegated(&m);
+	uint64_t *va = phys_va(m.pm, secret);
+	va[2] = 0x5ec7e7;
+	CHECK_EQ(SMC(&m, RMI_RTT_MAP_UNPROTECTED, r.rd, NSIPA, 3, secret | attrs), RMI_SUCCESS);
+	uint64_t rec = tm_rec_create(&m, &r, 0), run = tm_page(&m);
+	CHECK_EQ(rmm_sim_rec_attach_guest(m.rmm, rec, (struct sim_guest){ &oc_ops, &guest }), 0);
+	CHECK_EQ(SMC(&m, RMI_REALM_ACTIVATE, r.rd), RMI_SUCCESS);
+	CHECK_EQ(SMC(&m, RMI_REC_ENTER, rec, run), RMI_SUCCESS);
+	CHECK(guest.done);
+	rmm_counts_read(m.rmm, &c);
+	CHECK_EQ(c.event[RMM_EV_SEA_INJECTED], 1);
+	CHECK_EQ(c.event[RMM_EV_GUEST_ACCESS], 0);
+	CHECK_EQ(SMC(&m, RMI_RTT_UNMAP_UNPROTECTED, r.rd, NSIPA, 3), RMI_SUCCESS);
+	tm_check(&m, "after unmapping the delegated granule");
+	tm_fini(&m);
+}
+
 int main(void)
 {
 	test_set_ripas();
@@ -292,5 +326,6 @@ int main(void)
 	test_init_ripas_assigned(RMI_ABI_2_0);
 	test_structure_commands();
 	test_unmap_unprotected();
+	test_unprotected_gpc();
 	return t_report("rmm_failure_test");
 }
