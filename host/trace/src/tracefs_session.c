@@ -720,6 +720,26 @@ void tracefs_session_close(struct tracefs_session *s)
 	free(s);
 }
 
+/* QEMU's TCG "max" CPU reports implementer 0x00, which no silicon uses. */
+static bool cpu_implementer_zero(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return false;
+	char line[256];
+	bool zero = false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned impl;
+		if (sscanf(line, "CPU implementer : %x", &impl) == 1 ||
+		    sscanf(line, "CPU implementer\t: %x", &impl) == 1) {
+			zero = impl == 0;
+			break;
+		}
+	}
+	fclose(f);
+	return zero;
+}
+
 const char *tracefs_platform_note(void)
 {
 	FILE *f = fopen("/proc/device-tree/compatible", "r");
@@ -730,9 +750,14 @@ const char *tracefs_platform_note(void)
 	fclose(f);
 	buf[n] = '\0';
 	/* The file is a list of NUL-separated strings. */
+	bool virt = false;
 	for (size_t i = 0; i < n; i += strlen(buf + i) + 1)
-		if (!strcmp(buf + i, "linux,dummy-virt"))
-			return "QEMU virt machine: under TCG these are emulated-CPU times, "
-			       "not hardware timing";
-	return NULL;
+		virt |= !strcmp(buf + i, "linux,dummy-virt");
+	if (!virt)
+		return NULL;
+	if (cpu_implementer_zero())
+		return "QEMU virt machine with an emulated CPU (TCG): these are emulated-CPU "
+		       "times, not hardware timing";
+	return "QEMU virt machine: if QEMU runs under TCG rather than KVM, these are "
+	       "emulated-CPU times, not hardware timing";
 }

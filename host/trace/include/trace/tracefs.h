@@ -251,7 +251,8 @@ void tracefs_session_close(struct tracefs_session *s);
 /*
  * A note on the platform for the results, or NULL: on a QEMU "virt"
  * machine (device tree "linux,dummy-virt") the times are emulated-CPU
- * times under TCG, not hardware timing.
+ * times under TCG, not hardware timing; a CPU implementer of 0x00 (QEMU's
+ * "max" CPU) makes that certain.
  */
 const char *tracefs_platform_note(void);
 
