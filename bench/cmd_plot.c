@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -184,6 +185,22 @@ static int draw(struct plot_ctx *c, const char *script, const char *vars, const 
 		return -1;
 	for (size_t i = 0; i < c->n_formats; i++)
 		printf("%s.%s\n", base, c->formats[i]);
+	return 0;
+}
+
+/* A figure that does not apply: say so, and remove one an earlier call
+ * drew from other data so that no stale figure sits next to fresh ones. */
+static int skip_figure(struct plot_ctx *c, const char *name, const char *why)
+{
+	printf("(%s: no %s figure)\n", why, name);
+	for (size_t i = 0; i < 3; i++) {
+		char path[PATH_MAX];
+		static const char *const ext[] = { "png", "svg", "dat" };
+		if (snprintf(path, sizeof(path), "%s/%s.%s", i < 2 ? c->out : c->data, name,
+			     ext[i]) < (int)sizeof(path) &&
+		    unlink(path) == 0)
+			printf("(removed the earlier %s)\n", path);
+	}
 	return 0;
 }
 
@@ -419,8 +436,9 @@ static int fig_overhead(struct plot_ctx *c)
 	}
 	if (!rows) {
 		gp_atomic_abort(f, tmp);
-		printf("(no realm/normal pairs at %u vCPU: no overhead figure)\n", c->min_vcpus);
-		return 0;
+		char why[64];
+		snprintf(why, sizeof(why), "no realm/normal pairs at %u vCPU", c->min_vcpus);
+		return skip_figure(c, "overhead", why);
 	}
 	if (data_commit(c, f, tmp, path))
 		return -1;
@@ -447,8 +465,7 @@ static int fig_rmi(struct plot_ctx *c)
 	size_t n_all = select_runs(c, NULL, true, all, MAX_REFS);
 
 	if (!n_all) {
-		printf("(no realm runs: no RMI figure)\n");
-		return 0;
+		return skip_figure(c, "rmi", "no realm runs");
 	}
 	for (size_t i = 0; i < n_all; i++) {
 		const struct results_run_summary *s = all[i].run->sum;
@@ -520,8 +537,7 @@ static int fig_scaling(struct plot_ctx *c)
 				counts[n_counts++] = v;
 		}
 	if (n_counts < 2) {
-		printf("(one vCPU count only: no scaling figure)\n");
-		return 0;
+		return skip_figure(c, "scaling", "one vCPU count only");
 	}
 	for (size_t i = 1; i < n_counts; i++) /* ascending, for the lines */
 		for (size_t j = i; j > 0 && counts[j - 1] > counts[j]; j--) {

@@ -214,6 +214,17 @@ static void test_good_run(const char *good)
 	CHECK(rt_count_suffix(other, ".svg") == 5);
 	CHECK(rt_count_suffix(other, ".png") == 0);
 
+	/* a figure that no longer applies is removed, not left stale */
+	char one[PATH_MAX];
+	path_in(one, sizeof(one), "one-vcpu");
+	char *run1[] = { (char *)bench, "run", "--pattern", "seq", "--size", "2M", "--vcpus", "1",
+			 "--out", one, NULL };
+	CHECK(rt_run(run1, NULL, err, NULL, NULL) == 0);
+	char *argv5[] = { (char *)bench, "plot", "--format", "svg", "--out", other, one, NULL };
+	CHECK(rt_run(argv5, out, err, NULL, NULL) == 0);
+	CHECK(rt_count_suffix(other, ".svg") == 4);
+	CHECK(rt_file_contains(out, "no scaling figure"));
+
 	/* usage errors */
 	char *argv3[] = { (char *)bench, "plot", NULL };
 	CHECK(rt_run(argv3, NULL, NULL, NULL, NULL) == 2);
