@@ -394,6 +394,17 @@ int cmd_compare(int argc, char **argv)
 	}
 	describe(&a, "A", w);
 	describe(&b, "B", w);
+	/* sim-measured against real-vm (or another backend) is allowed, but it
+	 * compares two different kinds of number: say so up front */
+	bool mixed = strcmp(report_meta_string(&a, "source"), report_meta_string(&b, "source")) ||
+		     strcmp(report_meta_string(&a, "backend"), report_meta_string(&b, "backend"));
+	if (w)
+		json_member_bool(w, "sources_differ", mixed);
+	else if (mixed)
+		printf("note: A and B come from different sources or backends (%s/%s vs %s/%s); "
+		       "their times are not the same kind of number\n",
+		       report_meta_string(&a, "source"), report_meta_string(&a, "backend"),
+		       report_meta_string(&b, "source"), report_meta_string(&b, "backend"));
 	if (w) {
 		json_member_string(w, "metric", metric_name(o.metric));
 		json_member_double(w, "fail_above_pct", o.fail_above);
