@@ -123,8 +123,8 @@ static uint64_t fx_delegated(struct fx *f, uint64_t n, uint64_t align)
 	return pa;
 }
 
-/* REALM_CREATE (s2sz 40, start level 1) with granules from the pool
- * slot i; NEW state. X0 of REALM_CREATE is returned through *ret. */
+/* Granules and parameters of a realm (s2sz 40, start level 1, two
+ * concatenated root RTTs) ready for REALM_CREATE: *rd, *params. */
 static int fx_realm_args(struct fx *f, uint64_t *rd, uint64_t *params)
 {
 	struct rmi_realm_params *p;
@@ -889,28 +889,32 @@ static int prep_realm_create(struct fx *f, unsigned i, struct smc_args *a)
 	return ARGS(RMI_REALM_CREATE, f->pool[i], f->pool2[i]);
 }
 
-/* Give the realm's granules back: destroy, then undelegate RD and root. */
-static int realm_release(struct fx *f, unsigned i)
+/* Give a realm's granules back (after REALM_DESTROY): undelegate RD and
+ * root RTTs, free the pages, and the VMID is free again. */
+static void realm_granules_release(struct fx *f, unsigned i)
 {
 	struct rmi_realm_params *p = phys_va(f->pm, f->pool2[i]);
 	uint64_t rtt = p->rtt_base;
 
-	if (chk(f, "REALM_DESTROY", fx_smc(f, NULL, RMI_REALM_DESTROY, f->pool[i], 0, 0, 0, 0)))
-		return -1;
-	if (f->abi == RMI_ABI_1_0) {
-		fx_smc(f, NULL, RMI_GRANULE_UNDELEGATE, f->pool[i], 0, 0, 0, 0);
-		for (unsigned r = 0; r < f->num_root; r++)
-			fx_smc(f, NULL, RMI_GRANULE_UNDELEGATE, rtt + r * GRANULE_SIZE, 0, 0, 0, 0);
-	} else {
-		fx_smc(f, NULL, RMI_GRANULE_RANGE_UNDELEGATE, f->pool[i], f->pool[i] + GRANULE_SIZE,
-		       0, 0, 0);
-		fx_smc(f, NULL, RMI_GRANULE_RANGE_UNDELEGATE, rtt, rtt + f->num_root * GRANULE_SIZE,
-		       0, 0, 0);
+	for (uint64_t g = 0; g < 1 + f->num_root; g++) {
+		uint64_t pa = g ? rtt + (g - 1) * GRANULE_SIZE : f->pool[i];
+
+		if (f->abi == RMI_ABI_1_0)
+			fx_smc(f, NULL, RMI_GRANULE_UNDELEGATE, pa, 0, 0, 0, 0);
+		else
+			fx_smc(f, NULL, RMI_GRANULE_RANGE_UNDELEGATE, pa, pa + GRANULE_SIZE, 0, 0, 0);
 	}
 	phys_free(f->pm, f->pool[i], 1);
 	phys_free(f->pm, rtt, f->num_root);
 	phys_free(f->pm, f->pool2[i], 1);
-	f->next_vmid--; /* its VMID is free again */
+	f->next_vmid--;
+}
+
+static int realm_release(struct fx *f, unsigned i)
+{
+	if (chk(f, "REALM_DESTROY", fx_smc(f, NULL, RMI_REALM_DESTROY, f->pool[i], 0, 0, 0, 0)))
+		return -1;
+	realm_granules_release(f, i);
 	return 0;
 }
 
@@ -935,20 +939,7 @@ static int undo_realm_destroy(struct fx *f, unsigned i, const struct smc_args *a
 {
 	(void)a;
 	(void)r;
-	/* destroyed already: only the granules go back */
-	struct rmi_realm_params *p = phys_va(f->pm, f->pool2[i]);
-	uint64_t rtt = p->rtt_base;
-	for (uint64_t g = 0; g < 1 + f->num_root; g++) {
-		uint64_t pa = g ? rtt + (g - 1) * GRANULE_SIZE : f->pool[i];
-		if (f->abi == RMI_ABI_1_0)
-			fx_smc(f, NULL, RMI_GRANULE_UNDELEGATE, pa, 0, 0, 0, 0);
-		else
-			fx_smc(f, NULL, RMI_GRANULE_RANGE_UNDELEGATE, pa, pa + GRANULE_SIZE, 0, 0, 0);
-	}
-	phys_free(f->pm, f->pool[i], 1);
-	phys_free(f->pm, rtt, f->num_root);
-	phys_free(f->pm, f->pool2[i], 1);
-	f->next_vmid--;
+	realm_granules_release(f, i); /* destroyed already */
 	return 0;
 }
 
@@ -973,19 +964,32 @@ static int setup_rec(struct fx *f, unsigned batch)
 	return 0;
 }
 
+/* REC indices only grow and MPIDR has room for 2^20 of them: a long run
+ * moves on to a fresh NEW realm between batches (the old one keeps only
+ * its RD and root RTTs; its RECs are destroyed). */
+#define REC_INDEX_REFRESH (1u << 16)
+
 /* REC_CREATE reads its parameters when it runs: one page per command. */
-static void rec_params_next(struct fx *f, unsigned i)
+static int rec_params_next(struct fx *f, unsigned i)
 {
+	if (i == 0 && f->next_rec_index >= REC_INDEX_REFRESH) {
+		if (fx_realm(f, false))
+			return -1;
+		f->next_rec_index = 0;
+	}
+
 	struct rmi_rec_params *p = phys_va(f->pm, f->pool2[i]);
 
 	memset(p, 0, sizeof(*p));
 	p->flags = REC_PARAMS_FLAG_RUNNABLE;
 	p->mpidr = mpidr_of_index(f->next_rec_index++);
+	return 0;
 }
 
 static int prep_rec_create(struct fx *f, unsigned i, struct smc_args *a)
 {
-	rec_params_next(f, i);
+	if (rec_params_next(f, i))
+		return -1;
 	return ARGS(RMI_REC_CREATE, f->rd, f->pool[i], f->pool2[i]);
 }
 
@@ -999,8 +1003,8 @@ static int undo_rec_create(struct fx *f, unsigned i, const struct smc_args *a,
 
 static int prep_rec_destroy(struct fx *f, unsigned i, struct smc_args *a)
 {
-	rec_params_next(f, i);
-	if (chk(f, "REC_CREATE", fx_smc(f, NULL, RMI_REC_CREATE, f->rd, f->pool[i], f->pool2[i], 0, 0)))
+	if (rec_params_next(f, i) ||
+	    chk(f, "REC_CREATE", fx_smc(f, NULL, RMI_REC_CREATE, f->rd, f->pool[i], f->pool2[i], 0, 0)))
 		return -1;
 	return ARGS(RMI_REC_DESTROY, f->pool[i]);
 }
