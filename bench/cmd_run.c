@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "kvm/policy.h"
+#include "run_measure.h"
 #include "sim_harness.h"
 #include "trace/results.h"
 #include "trace/stage_clock.h"
@@ -39,6 +40,10 @@ struct run_options {
 	const struct kvm_policy *realm_policy;
 	const char *profile;
 	uint64_t repeat;
+	bool repeat_auto;               /* --repeat auto */
+	double ci_target_pct;           /* --ci-target (auto) */
+	double time_budget_s;           /* --time-budget per configuration (auto) */
+	const char *pin_arg;            /* --pin as given (NULL: default plan) */
 	uint64_t seed;
 	bool stage_timing;
 	int pin[KVM_MAX_VCPUS];
@@ -79,9 +84,15 @@ static void run_usage(FILE *out)
 		"  --abi 1.0|2.0         RMI ABI of the realm policy (default 1.0)\n"
 		"  --policy NAME         realm policy (cca-v1, cca-rmm2; see list policies)\n"
 		"  --profile NAME        cost profile (see list profiles; default none)\n"
-		"  --repeat N            fresh runs pooled per configuration (default 1)\n"
+		"  --repeat N|auto       fresh runs pooled per configuration (default 1); auto:\n"
+		"                        repeat until the 95 %% CI of the median of the repeat\n"
+		"                        medians is within --ci-target, or --time-budget ends\n"
+		"  --ci-target PCT       auto: CI half-width in %% of the median (default 1)\n"
+		"  --time-budget SEC     auto: seconds per configuration (default 60)\n"
 		"  --seed N              seed of randomised patterns (default 1)\n"
-		"  --pin CPULIST         pin vCPU i to the i-th CPU of the list (e.g. 0-3)\n"
+		"  --pin CPULIST|off     sim: main thread on the first CPU, vCPU i on the\n"
+		"                        (i+2)-th (e.g. 0-3); default: one core per thread\n"
+		"                        when there are enough cores; off: no pinning\n"
 		"  --stage-timing on|off off: time whole faults only (overhead check)\n"
 		"  --out DIR             results directory (default results/run-<time>-<backend>)\n"
 		"  --payload FILE        kvm: the aarch64 payload image (default: rmeb-guest.img\n"
@@ -208,8 +219,23 @@ static int check_out(const char *out)
 	return 0;
 }
 
+/* A positive decimal number up to max ("0.5", "2"). */
+static int parse_positive(const char *opt, const char *text, double max, double *out,
+			  char *err, size_t len)
+{
+	char *end;
+	double v = strtod(text, &end);
+
+	if (end == text || *end || !(v > 0) || v > max) {
+		snprintf(err, len, "%s: '%s' is not a number in (0, %g]", opt, text, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
-       OPT_REPEAT, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD };
+       OPT_REPEAT, OPT_CI_TARGET, OPT_TIME_BUDGET, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -222,6 +248,8 @@ static const struct option long_opts[] = {
 	{ "policy", required_argument, NULL, OPT_POLICY },
 	{ "profile", required_argument, NULL, OPT_PROFILE },
 	{ "repeat", required_argument, NULL, OPT_REPEAT },
+	{ "ci-target", required_argument, NULL, OPT_CI_TARGET },
+	{ "time-budget", required_argument, NULL, OPT_TIME_BUDGET },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "out", required_argument, NULL, OPT_OUT },
@@ -239,7 +267,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	int c;
 
 	*o = (struct run_options){ .size = 256ULL << 20, .repeat = 1, .seed = 1,
-				   .stage_timing = true, .profile = "none" };
+				   .stage_timing = true, .profile = "none",
+				   .ci_target_pct = 1, .time_budget_s = 60 };
+	bool adaptive_opts = false;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "b:s:v:h", long_opts, NULL)) != -1) {
@@ -259,13 +289,35 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 		case OPT_POLICY: policy = optarg; break;
 		case OPT_PROFILE: o->profile = optarg; break;
 		case OPT_REPEAT:
+			if (!strcmp(optarg, "auto")) {
+				o->repeat_auto = true;
+				o->repeat = RUN_MAX_REPEATS;
+				break;
+			}
 			e = cli_parse_u64("--repeat", optarg, 1000, &o->repeat, err, sizeof(err));
 			if (!e && !o->repeat)
 				return bad("--repeat: at least 1");
 			break;
 		case OPT_SEED: e = cli_parse_u64("--seed", optarg, UINT64_MAX, &o->seed, err,
 						 sizeof(err)); break;
-		case OPT_PIN: e = parse_pin(o, optarg, err, sizeof(err)); break;
+		case OPT_PIN:
+			o->pin_arg = optarg;
+			if (strcmp(optarg, "off")) {
+				char copy[1024];
+				snprintf(copy, sizeof(copy), "%s", optarg);
+				e = parse_pin(o, copy, err, sizeof(err));
+			}
+			break;
+		case OPT_CI_TARGET:
+			adaptive_opts = true;
+			e = parse_positive("--ci-target", optarg, 100, &o->ci_target_pct, err,
+					   sizeof(err));
+			break;
+		case OPT_TIME_BUDGET:
+			adaptive_opts = true;
+			e = parse_positive("--time-budget", optarg, 86400, &o->time_budget_s, err,
+					   sizeof(err));
+			break;
 		case OPT_OUT: o->out = optarg; break;
 		case OPT_PAYLOAD: o->vmm.payload = optarg; break;
 		case OPT_STAGE_TIMING:
@@ -349,10 +401,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	if (!o->n_vcpus)
 		for (size_t i = 0; i < sizeof(default_vcpus) / sizeof(*default_vcpus); i++)
 			o->vcpus[o->n_vcpus++] = default_vcpus[i];
+	if (adaptive_opts && !o->repeat_auto)
+		return bad("--ci-target and --time-budget need --repeat auto");
+	/* sim: the main thread takes the first listed CPU, vCPUs the rest. */
 	for (size_t i = 0; i < o->n_vcpus; i++)
-		if (o->n_pin && o->n_pin < o->vcpus[i]) {
-			snprintf(err, sizeof(err), "--pin lists %zu CPUs for %u vCPUs", o->n_pin,
-				 o->vcpus[i]);
+		if (o->n_pin && o->n_pin < o->vcpus[i] + !o->kvm) {
+			snprintf(err, sizeof(err), "--pin lists %zu CPUs for %u vCPUs%s", o->n_pin,
+				 o->vcpus[i], o->kvm ? "" : " and the main thread");
 			return bad(err);
 		}
 	/* Every pattern must accept the size and page before anything runs. */
@@ -375,16 +430,38 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 
 /* ---- running ---- */
 
+/* Records kept for the pooled distribution: beyond this (about 230 MB),
+ * later repeats add their medians and counts but not their records, and
+ * the run's "pooled_repeats" extra says how many repeats the
+ * distribution holds. */
+#define POOL_MAX_RECORDS (2u << 20)
+
 struct pooled {
 	struct fault_record *faults;
 	size_t n_faults;
 	struct sim_run_result last;    /* counts summed into here */
 	uint64_t dropped, total_ns;
+	unsigned pooled_repeats;
+	struct run_perf_sum perf;
+	struct run_repeats reps;
 };
+
+/* Main-thread state of one `run` command. */
+static struct run_pinning pinning;
+static struct run_repeat_log repeat_log;
 
 static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
 {
-	if (r->n_faults) {
+	if (p->reps.n < RUN_MAX_REPEATS) {
+		p->reps.p50[p->reps.n] = run_median_ns(r);
+		p->reps.faults[p->reps.n] = r->n_faults;
+		p->reps.total_ns[p->reps.n] = r->total_ns;
+		p->reps.n++;
+	}
+	run_perf_add(&p->perf, r, first);
+	if (r->n_faults && p->n_faults + r->n_faults > POOL_MAX_RECORDS) {
+		/* Over the cap: this repeat's records stay out (see above). */
+	} else if (r->n_faults) {
 		struct fault_record *f = realloc(p->faults, (p->n_faults + r->n_faults) *
 							      sizeof(*f));
 		if (!f)
@@ -392,6 +469,9 @@ static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
 		memcpy(f + p->n_faults, r->faults, r->n_faults * sizeof(*f));
 		p->faults = f;
 		p->n_faults += r->n_faults;
+		p->pooled_repeats++;
+	} else {
+		p->pooled_repeats++;
 	}
 	p->dropped += r->dropped_faults;
 	p->total_ns += r->total_ns;
@@ -451,7 +531,7 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 {
 	const struct sim_run_result *r = &p->last;
 	char pg[16], err[256];
-	struct results_extra extra[] = {
+	struct results_extra extra[64] = {
 		{ "repeat", (double)repeat },
 		{ "stage_timing", cfg->stage_timing ? 1 : 0 },
 		{ "expected_faults", (double)r->guest_first_touches },
@@ -464,7 +544,14 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 		{ "mmio_exits", (double)r->mmio_exits },
 		{ "leaked_granules", (double)r->leaked_granules },
 		{ "rmi_calls_per_fault", p->n_faults ? (double)r->rmi_calls / (double)p->n_faults : 0 },
+		{ "pooled_repeats", (double)p->pooled_repeats },
+		{ "pin_failures", (double)r->pin_failures },
 	};
+	size_t n_extra = 0;
+	while (n_extra < 64 && extra[n_extra].name)
+		n_extra++;
+	n_extra += run_repeat_extras(&p->reps, extra + n_extra, 64 - n_extra);
+	n_extra += run_perf_extras(&p->perf, p->n_faults, extra + n_extra, 64 - n_extra);
 	struct results_run run = {
 		.vm = cfg->vm == VM_REALM ? "realm" : "normal",
 		.pattern = cfg->pattern->name,
@@ -481,13 +568,32 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 		.total_ns = p->total_ns,
 		.source = o_kvm ? RESULTS_SOURCE_REAL_VM : RESULTS_SOURCE_SIM_MEASURED,
 		.extra = extra,
-		.n_extra = sizeof(extra) / sizeof(extra[0]),
+		.n_extra = n_extra,
 	};
-	if (results_add_run(w, &run, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rme-bench run: results: %s\n", err);
+	int id = results_add_run(w, &run, err, sizeof(err));
+	if (id < 0 || run_repeat_log_add(&repeat_log, id, cfg, abi, &p->reps)) {
+		fprintf(stderr, "rme-bench run: results: %s\n", id < 0 ? err : "out of memory");
 		return -1;
 	}
 	return 0;
+}
+
+/* --repeat auto: stop when the CI of the median of the repeat medians is
+ * within the target, or the budget is spent; say which. */
+static bool adaptive_done(const struct run_options *o, struct run_repeats *reps, uint64_t t0)
+{
+	uint64_t m, lo, hi;
+	double pct = run_repeat_ci_pct(reps, &m, &lo, &hi);
+
+	if (pct >= 0 && pct <= o->ci_target_pct) {
+		reps->stop = STOP_CI_REACHED;
+		return true;
+	}
+	if ((double)stage_clock_ticks_to_ns(stage_clock_now() - t0) >= o->time_budget_s * 1e9) {
+		reps->stop = STOP_BUDGET;
+		return true;
+	}
+	return false;
 }
 
 static int run_config(struct results_writer *w, const struct run_options *o,
@@ -496,9 +602,17 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 	const char *abi = cfg->vm == VM_REALM ? (cfg->policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0")
 					      : "-";
 	struct pooled pool = { 0 };
-	int ret = 0;
+	int ret = 0, vcpu_pu[KVM_MAX_VCPUS];
 
+	if (!o->kvm) {
+		cfg->pin_cpus = run_pin_apply(&pinning, cfg->vcpus, vcpu_pu);
+		cfg->perf_counters = true;
+	}
+	uint64_t t0 = stage_clock_now();
+	pool.reps.stop = o->repeat_auto ? STOP_MAX_REPEATS : STOP_COUNT;
 	for (uint64_t rep = 0; rep < o->repeat && !ret; rep++) {
+		if (o->repeat_auto && rep && adaptive_done(o, &pool.reps, t0))
+			break;
 		struct sim_run_result r;
 		cfg->seed = o->seed + rep;
 		if (o->kvm ? vmm_run(cfg, &o->vmm, &r) : sim_run(cfg, &r)) {
@@ -529,7 +643,7 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 			fprintf(stderr, "rme-bench run: warning: %llu granules could not be "
 				"undelegated at teardown\n",
 				(unsigned long long)pool.last.leaked_granules);
-		ret = record_run(w, cfg, abi, &pool, o->repeat, o->kvm);
+		ret = record_run(w, cfg, abi, &pool, o->repeat_auto ? pool.reps.n : o->repeat, o->kvm);
 	}
 	free(pool.faults);
 	return ret;
@@ -609,6 +723,23 @@ static int write_meta_extras(struct results_writer *w, const struct run_options 
 	return 0;
 }
 
+/* sim: pin plans, perf availability, topology.xml and repeats.csv, all
+ * before summary.json (written last by the commit) marks the directory
+ * complete. */
+static int finish_sim_results(struct results_writer *w, const char *out)
+{
+	char err[256];
+
+	if (run_pin_meta(&pinning, w, err, sizeof(err)) ||
+	    run_perf_meta(w, err, sizeof(err)) ||
+	    run_pin_write_topology(&pinning, out, err, sizeof(err)) ||
+	    run_repeat_log_write(&repeat_log, out, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench run: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_options o;
@@ -623,6 +754,11 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.kvm && kvm_preflight(&o))
 		return 2;
+	if (!o.kvm && run_pin_init(&pinning, o.pin_arg, o.vcpus, o.n_vcpus, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench run: %s\n", err);
+		run_pin_free(&pinning);
+		return 2;
+	}
 	const char *out = o.out ? o.out : default_out_dir(&o);
 	struct results_meta meta = {
 		.backend = o.kvm ? "kvm" : "sim",
@@ -664,6 +800,10 @@ int cmd_run(int argc, char **argv)
 			}
 		}
 	}
+	if (!ret && !o.kvm)
+		ret = finish_sim_results(w, out);
+	run_pin_free(&pinning);
+	run_repeat_log_free(&repeat_log);
 	if (ret) {
 		results_discard(w);
 		fprintf(stderr, "rme-bench run: failed; no results written\n");

@@ -23,6 +23,10 @@ struct vcpu_thread {
 	struct sim_payload payload;
 	pthread_barrier_t *start;
 	int pin_cpu;
+	bool pin_failed;
+	bool perf;
+	struct sys_perf_delta perf_delta;
+	bool perf_ok;
 	int ret;
 	char error[256];
 };
@@ -38,10 +42,20 @@ static void *vcpu_thread_main(void *arg)
 		cpu_set_t set;
 		CPU_ZERO(&set);
 		CPU_SET(t->pin_cpu, &set);
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		t->pin_failed = pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0;
 	}
+	/* The group counts this thread; opened before the start so probing
+	 * the counters is not part of the run. */
+	struct sys_perf_group *g = t->perf ? sys_perf_open() : NULL;
+	struct sys_perf_sample before, after;
 	pthread_barrier_wait(t->start);
+	bool have_before = g && !sys_perf_read(g, &before);
 	t->ret = kvm_vcpu_run(t->vcpu);
+	if (have_before && !sys_perf_read(g, &after)) {
+		sys_perf_delta(g, &before, &after, &t->perf_delta);
+		t->perf_ok = !t->perf_delta.never_counted;
+	}
+	sys_perf_close(g);
 	if (t->ret < 0)
 		snprintf(t->error, sizeof(t->error), "vcpu %u: %s", t->vcpu->id,
 			 kvm_last_error());
@@ -59,9 +73,9 @@ struct sim_env {
 static void env_destroy(struct sim_env *env, struct sim_run_result *res)
 {
 	if (env->kvm) {
-		kvm_destroy_vm(env->kvm);
+		uint64_t leaked = kvm_destroy_vm(env->kvm);
 		if (res)
-			res->leaked_granules = env->kvm->leaked_granules;
+			res->leaked_granules = leaked;
 	}
 	rmm_destroy(env->rmm);
 	phys_destroy(env->dram);
@@ -133,6 +147,7 @@ static int add_vcpus(const struct sim_run_config *cfg, struct sim_env *env,
 		if (kvm_vcpu_create(kvm, i, sim_payload_guest(&t->payload), clock, &t->vcpu))
 			return fail(res, "create vCPU", kvm_last_error());
 		t->pin_cpu = cfg->pin_cpus ? cfg->pin_cpus[i] : -1;
+		t->perf = cfg->perf_counters;
 	}
 	if (kvm_vm_finalize(kvm))
 		return fail(res, "finalize VM", kvm_last_error());
@@ -227,10 +242,38 @@ static void collect_counts(struct sim_env *env, struct sim_run_result *res)
 		res->races += v->stats.races;
 		res->mmio_exits += v->stats.mmio;
 		res->irq_exits += v->stats.exits[RMI_EXIT_IRQ];
+		res->pin_failures += env->threads[i].pin_failed;
 		if (n->guest_errors && !res->error[0])
 			snprintf(res->error, sizeof(res->error), "vcpu %u guest: %s", i,
 				 sim_payload_error(&env->threads[i].payload));
 	}
+}
+
+/* Sum the vCPU threads' counters; a counter missing on any vCPU is
+ * unavailable (a partial sum would be a silently wrong number). */
+static void collect_perf(const struct sim_run_config *cfg, struct sim_env *env,
+			 struct sim_run_result *res)
+{
+	if (!cfg->perf_counters)
+		return;
+	res->perf_read = true;
+	for (int c = 0; c < SYS_PERF_COUNT; c++)
+		res->perf_available[c] = true;
+	for (unsigned i = 0; i < cfg->vcpus; i++) {
+		const struct vcpu_thread *t = &env->threads[i];
+		if (!t->perf_ok) {
+			res->perf_read = false;
+			return;
+		}
+		res->perf_multiplexed |= t->perf_delta.multiplexed;
+		for (int c = 0; c < SYS_PERF_COUNT; c++) {
+			res->perf_available[c] &= t->perf_delta.available[c];
+			res->perf_value[c] += t->perf_delta.value[c];
+		}
+	}
+	for (int c = 0; c < SYS_PERF_COUNT; c++)
+		if (!res->perf_available[c])
+			res->perf_value[c] = 0;
 }
 
 static int collect_faults(struct sim_env *env, struct sim_run_result *res)
@@ -260,6 +303,7 @@ int sim_run(const struct sim_run_config *cfg, struct sim_run_result *res)
 		ret = run_threads(cfg, &env, res);
 	if (!ret) {
 		collect_counts(&env, res);
+		collect_perf(cfg, &env, res);
 		ret = collect_faults(&env, res);
 	}
 	env_destroy(&env, res);

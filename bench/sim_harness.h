@@ -5,6 +5,8 @@
  * hand back what happened: every fault record, the RMI/RSI counts of the
  * run phase only (realm creation and teardown excluded), and what the
  * guests saw. One configuration per call, in fresh state every time.
+ * Optionally each vCPU thread is pinned and counted with a perf group
+ * (opened in the thread, read around the run phase only).
  *
  * Failure: -1 with a message in result->error; nothing is leaked.
  */
@@ -18,6 +20,7 @@
 #include "kvm/kvm.h"
 #include "payload/pattern.h"
 #include "rmm/rmm.h"
+#include "sys/perf.h"
 #include "trace/results.h"
 
 struct sim_run_config {
@@ -31,6 +34,7 @@ struct sim_run_config {
 	bool stage_timing;
 	bool overlap;           /* every vCPU on the same pages */
 	const int *pin_cpus;    /* vCPU i -> OS CPU, or NULL: unpinned */
+	bool perf_counters;     /* count each vCPU thread (host/sys/perf.h) */
 };
 
 #define SIM_MAX_COUNTS 48
@@ -48,6 +52,14 @@ struct sim_run_result {
 	uint64_t guest_errors, missed_faults, unexpected_exits;
 	/* host side */
 	uint64_t races, mmio_exits, irq_exits, leaked_granules;
+	/* perf counters of the vCPU threads over the run phase, summed over
+	 * vCPUs (cfg.perf_counters); a counter is available only if every
+	 * vCPU's group had it. pin_failures: vCPUs that stayed unpinned. */
+	bool perf_read;
+	bool perf_multiplexed;
+	double perf_value[SYS_PERF_COUNT];
+	bool perf_available[SYS_PERF_COUNT];
+	unsigned pin_failures;
 	char error[256];
 };
 

@@ -287,10 +287,10 @@ int kvm_vm_finalize(struct kvm *kvm)
 	return realm_activate(kvm);
 }
 
-void kvm_destroy_vm(struct kvm *kvm)
+uint64_t kvm_destroy_vm(struct kvm *kvm)
 {
 	if (!kvm)
-		return;
+		return 0;
 	if (kvm->cfg.type == VM_REALM)
 		realm_destroy(kvm);
 	else
@@ -309,5 +309,7 @@ void kvm_destroy_vm(struct kvm *kvm)
 	free(kvm->vm_ctx);
 	memslot_destroy(kvm);
 	pthread_rwlock_destroy(&kvm->mmu_lock);
+	uint64_t leaked = kvm->leaked_granules;
 	free(kvm);
+	return leaked;
 }

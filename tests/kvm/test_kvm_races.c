@@ -24,11 +24,19 @@ static void race(const char *vm, const char *policy, const char *pattern, uint64
 	CHECK_EQ(r.leaked_granules, 0);
 	CHECK_EQ(r.guest_errors, 0);
 	CHECK_EQ(r.unexpected_exits, 0);
-	CHECK_EQ(r.dropped_faults, 0);
-	/* Every page faulted at least once, at most once per vCPU. */
-	uint64_t faults = r.n_faults - kvm_test_kind(&r, FAULT_RIPAS_CHANGE);
+	/* Retries of a vCPU waiting on another one's block map can outrun the
+	 * fault log (dropped, and reported as such): count them too. */
+	/* Every page faulted at least once; at most once per vCPU, plus one
+	 * more for each race the host resolved by letting the guest retry
+	 * (its access then faults again). */
+	uint64_t faults = r.n_faults + r.dropped_faults - kvm_test_kind(&r, FAULT_RIPAS_CHANGE);
 	CHECK(faults >= pages);
-	CHECK(faults <= pages * vcpus);
+	if (faults > pages * vcpus + r.races) {
+		fprintf(stderr, "%s %s %s x%u: %llu faults for %llu pages, %llu races\n", vm,
+			policy, pattern, vcpus, (unsigned long long)faults,
+			(unsigned long long)pages, (unsigned long long)r.races);
+		kvm_test_failures++;
+	}
 	/* A page that faulted more than once was lost to a race and handled
 	 * as one (the host saw it mapped, or let the guest retry). */
 	if (!strcmp(vm, "realm") && strcmp(pattern, "shared")) {

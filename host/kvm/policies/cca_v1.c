@@ -1,10 +1,34 @@
 /*
- * cca-v1: the early Arm CCA host series on RMM 1.0 (the seed in
- * ../shared/reference): per 4 KiB protected granule GRANULE_DELEGATE then
- * DATA_CREATE_UNKNOWN, missing RTTs created on RMI_ERROR_RTT and retried;
- * a 2 MiB-backed fault maps 512 granules in a pre-created level-3 RTT and
- * folds it; unprotected faults use RTT_MAP_UNPROTECTED; RIPAS changes
- * loop on RTT_SET_RIPAS.
+ * cca-v1: the early Arm CCA host series on RMM 1.0 (the seed quoted in
+ * ../shared/reference/seed-realm-stage2-fault-path.md, and the 1.0-era
+ * arch/arm64/kvm/rme.c read through the library's look-up tools).
+ *
+ * Per protected fault (realm_map_protected):
+ *   4 KiB: GRANULE_DELEGATE, DATA_CREATE_UNKNOWN; on RMI_ERROR_RTT(L)
+ *          create the RTTs from L + 1 down to level 3 (each page from the
+ *          vCPU memcache, delegated first) and retry once.
+ *   2 MiB: pre-create the level-3 RTT, then the above for each of the 512
+ *          granules, then RTT_FOLD the table into a level-2 block (its page
+ *          is undelegated and freed).
+ *   A failed DELEGATE means the granule is already delegated: read the
+ *   entry (RTT_READ_ENTRY); if it maps our page another vCPU won the race.
+ *   Errors unwind: DATA_DESTROY + undelegate what this call created.
+ * Unprotected faults: RTT_MAP_UNPROTECTED; on ERROR_RTT create levels and
+ * retry. RIPAS changes (realm.c, realm_set_ipa_state): RTT_SET_RIPAS loop
+ * creating tables / unfolding blocks down to find_map_level(); for EMPTY
+ * then DATA_DESTROY + undelegate of the changed range (unfolding blocks)
+ * and the series' fold scan (realm_fold_rtt_level).
+ *
+ * Where this differs from the seed:
+ *   - The seed returns as soon as a DELEGATE fails on a granule that is
+ *     mapped (assuming a racing vCPU). For a 2 MiB fault on a block that a
+ *     RIPAS change split (unfold pattern) the other 511 granules are still
+ *     mapped, so the seed would return forever and the guest would livelock.
+ *     Here a block map skips granules that are mapped to our page and maps
+ *     the rest, then folds the block again; a granule whose entry is not
+ *     created yet (a racing vCPU midway) still makes the guest retry.
+ *   - The seed WARNs when the raced entry does not match; we fail the fault
+ *     with a message instead.
  */
 #include <errno.h>
 

@@ -168,8 +168,10 @@ int kvm_vcpu_create(struct kvm *kvm, unsigned id, struct sim_guest guest,
 int kvm_vm_finalize(struct kvm *kvm);
 /* Run until the guest powers off (0) or an error (-errno). */
 int kvm_vcpu_run(struct kvm_vcpu *vcpu);
-/* Tear everything down; RMM objects are destroyed and undelegated. */
-void kvm_destroy_vm(struct kvm *kvm);
+/* Tear everything down; RMM objects are destroyed and undelegated.
+ * Returns the granules the RMM refused to give back (leaked), counted
+ * over the VM's life including this teardown. */
+uint64_t kvm_destroy_vm(struct kvm *kvm);
 
 /* IPA of the unprotected alias bit of a realm (0 for a normal VM). */
 uint64_t kvm_unprotected_bit(const struct kvm *kvm);
