@@ -85,12 +85,22 @@ static int fx_fail(struct fx *f, const char *what, uint64_t ret)
 	return -1;
 }
 
+/* Pages of modeled DRAM, backed by host memory at once: the model zeroes
+ * (scrubs) only backed pages, and in a VM every data page is real memory,
+ * so a command that scrubs must pay for it here too. */
 static uint64_t fx_pages(struct fx *f, uint64_t n, uint64_t align)
 {
 	uint64_t pa = phys_alloc(f->pm, n, align);
 
-	if (pa == PHYS_NONE)
+	if (pa == PHYS_NONE) {
 		snprintf(f->err, sizeof(f->err), "setup: modeled DRAM exhausted");
+		return pa;
+	}
+	for (uint64_t i = 0; i < n; i++)
+		if (!phys_va(f->pm, pa + i * GRANULE_SIZE)) {
+			snprintf(f->err, sizeof(f->err), "setup: cannot back modeled DRAM");
+			return PHYS_NONE;
+		}
 	return pa;
 }
 
