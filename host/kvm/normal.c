@@ -52,18 +52,20 @@ void kvm_normal_vcpu_release(struct kvm_vcpu *vcpu)
 	kvm_mmu_free_memcache(&vcpu->s2_mc, &vcpu->kvm->s2_mm_ops);
 }
 
-/* Perform an access the MMU allowed, on the real backing page. */
+/* Perform an access the MMU allowed, on the real backing page. vCPUs may
+ * touch the same word at once (overlap runs): a single-copy-atomic access,
+ * as an aligned 64-bit load/store is on the hardware, so relaxed atomics. */
 static uint64_t do_access(struct kvm *kvm, const struct sim_gop *op, uint64_t pa)
 {
-	volatile uint64_t *p = phys_va_if_backed(kvm->dram, pa & ~7ULL);
+	uint64_t *p = phys_va_if_backed(kvm->dram, pa & ~7ULL);
 
 	if (!p)
 		return 0;
 	if (op->kind == SIM_GOP_WRITE) {
-		*p = op->value;
+		__atomic_store_n(p, op->value, __ATOMIC_RELAXED);
 		return 0;
 	}
-	return *p;
+	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 static void abort_exit(struct vcpu_exit *ex, uint64_t ipa, bool write, int level, bool perm)
