@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "kvm/policy.h"
+#include "profiles.h"
 #include "payload/pattern_list.h"
 #include "trace/stage.h"
 
@@ -27,8 +28,13 @@ static void list_stages(void)
 
 static void list_profiles(void)
 {
-	printf("%-10s %s\n", "none",
-	       "no modeled costs: every number is the simulator's own measured work");
+	for (size_t i = 0; cost_profile_at(i); i++) {
+		const struct cost_profile *p = cost_profile_at(i);
+		printf("%-13s %s\n", p->name, p->summary);
+		if (p->smc_ns > 0)
+			printf("%-13s   source: %s; not modeled: %s\n", "", p->source,
+			       p->not_modeled);
+	}
 }
 
 int cmd_list(int argc, char **argv)

@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "commands.h"
 #include "kvm/policy.h"
+#include "profiles.h"
 #include "run_measure.h"
 #include "sim_harness.h"
 #include "trace/results.h"
@@ -389,11 +390,14 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			return bad(err);
 		}
 	}
-	if (strcmp(o->profile, "none")) {
+	if (!cost_profile_find(o->profile)) {
 		snprintf(err, sizeof(err), "--profile: unknown profile '%s' "
 					   "(see 'rme-bench list profiles')", o->profile);
 		return bad(err);
 	}
+	if (o->kvm && strcmp(o->profile, "none"))
+		return bad("--profile: modeled costs are for --backend sim (a real VM pays the "
+			   "real ones)");
 
 	if (!o->n_patterns)
 		for (size_t i = 0; i < sizeof(default_patterns) / sizeof(*default_patterns); i++)
@@ -449,6 +453,7 @@ struct pooled {
 /* Main-thread state of one `run` command. */
 static struct run_pinning pinning;
 static struct run_repeat_log repeat_log;
+static const struct cost_profile *run_profile;
 
 static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
 {
@@ -552,6 +557,9 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 		n_extra++;
 	n_extra += run_repeat_extras(&p->reps, extra + n_extra, 64 - n_extra);
 	n_extra += run_perf_extras(&p->perf, p->n_faults, extra + n_extra, 64 - n_extra);
+	if (cfg->vm == VM_REALM && !o_kvm)
+		n_extra += cost_profile_extras(run_profile, p->faults, p->n_faults,
+					       extra + n_extra, 64 - n_extra);
 	struct results_run run = {
 		.vm = cfg->vm == VM_REALM ? "realm" : "normal",
 		.pattern = cfg->pattern->name,
@@ -730,7 +738,15 @@ static int finish_sim_results(struct results_writer *w, const char *out)
 {
 	char err[256];
 
-	if (run_pin_meta(&pinning, w, err, sizeof(err)) ||
+	if ((run_profile->smc_ns > 0 &&
+	     (results_meta_add_string(w, "profile_source", run_profile->source, err, sizeof(err)) ||
+	      results_meta_add_string(w, "profile_not_modeled", run_profile->not_modeled, err,
+				      sizeof(err)) ||
+	      results_meta_add_string(w, "modeled_note", "modeled.* extras of realm runs add "
+				      "the profile's per-SMC cost to each measured fault (source: "
+				      "modeled); every other number is sim-measured", err,
+				      sizeof(err)))) ||
+	    run_pin_meta(&pinning, w, err, sizeof(err)) ||
 	    run_perf_meta(w, err, sizeof(err)) ||
 	    run_pin_write_topology(&pinning, out, err, sizeof(err)) ||
 	    run_repeat_log_write(&repeat_log, out, err, sizeof(err))) {
@@ -754,6 +770,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.kvm && kvm_preflight(&o))
 		return 2;
+	run_profile = cost_profile_find(o.profile);
 	if (!o.kvm && run_pin_init(&pinning, o.pin_arg, o.vcpus, o.n_vcpus, err, sizeof(err))) {
 		fprintf(stderr, "rme-bench run: %s\n", err);
 		run_pin_free(&pinning);

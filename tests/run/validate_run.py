@@ -131,6 +131,30 @@ def main():
     check(set(r["stages"]) <= {"rec_exit", "rec_enter", "unattributed"},
           f"stage timing off still has stages {sorted(r['stages'])}")
 
+    # Issue 4 run side: pin plans, topology, perf availability, repeats.
+    extra = meta.get("extra", {})
+    check(set(extra.get("pinning", {})) == {"1", "2"}, "meta: pin plan per vCPU count")
+    check(os.path.getsize(os.path.join(out, "topology.xml")) > 0 or "topology" not in extra,
+          "topology.xml missing or empty")
+    perf = extra.get("perf", {})
+    check("available" in perf and "unavailable" in perf, "meta: perf availability")
+    for r in runs:
+        for name in perf.get("available", []):
+            check(f"perf.{name}" in r["extra"], f"run lacks perf.{name}")
+    with open(os.path.join(out, "repeats.csv")) as f:
+        rep_rows = list(csv.DictReader(f))
+    check(len(rep_rows) == len(runs), f"repeats.csv has {len(rep_rows)} rows")
+
+    # A cost profile adds separately labelled modeled time to realm runs.
+    prof = run(exe, os.path.join(base, "prof"), "--vm", "realm", "--pattern", "seq", "-v",
+               "1", "--profile", "n1-smc-low", "--repeat", "2")
+    r = prof["runs"][0]
+    e = r["extra"]
+    check(e.get("modeled.smc_ns") == 80, "profile: modeled.smc_ns")
+    check(e.get("modeled.fault_p50_ns", 0) > r["fault_ns"]["p50_ns"],
+          "profile: modeled p50 not above measured")
+    check(e.get("repeats") == 2 and e.get("pooled_repeats") == 2, "profile: two repeats")
+
     for f_ in failures:
         print("FAIL:", f_, file=sys.stderr)
     print(f"{len(runs) + 1} runs checked, {len(failures)} failure(s)")
