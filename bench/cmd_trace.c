@@ -400,10 +400,20 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		tracefs_session_close(s);
 		return fail_status("record", st, err);
 	}
+	/*
+	 * Ctrl-C reaches CMD too (same process group); this process waits for
+	 * it to end and still removes its probes and instance.
+	 */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGTERM, &ign, &old_term);
 	(void)!write(release, "g", 1);
 	close(release);
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
 	uint64_t wall = now_ns() - t0;
 	st = tracefs_session_stop(s, err, sizeof(err));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {

@@ -357,6 +357,25 @@ static enum tracefs_status create_probe(struct tracefs_session *s, size_t i, cha
 	return TRACEFS_OK;
 }
 
+/* Remove whatever create_probe made for probe I (warnings only). */
+static void delete_probe(struct tracefs_session *s, size_t i)
+{
+	char def[160];
+	if (s->probe_made[i][1]) {
+		snprintf(def, sizeof(def), "-:%s/%s_ret\n", s->group, s->plan.probes[i].name);
+		if (kprobe_write(s, def))
+			fprintf(stderr, "tracefs: warning: cannot delete kretprobe %s/%s_ret: %s\n",
+				s->group, s->plan.probes[i].name, strerror(errno));
+	}
+	if (s->probe_made[i][0]) {
+		snprintf(def, sizeof(def), "-:%s/%s\n", s->group, s->plan.probes[i].name);
+		if (kprobe_write(s, def))
+			fprintf(stderr, "tracefs: warning: cannot delete kprobe %s/%s: %s\n",
+				s->group, s->plan.probes[i].name, strerror(errno));
+	}
+	s->probe_made[i][0] = s->probe_made[i][1] = false;
+}
+
 /* Enable EVENT (path under events/) in our instance; it must exist there. */
 static enum tracefs_status enable_event(struct tracefs_session *s, const char *event, char *err,
 					size_t err_len)
@@ -405,13 +424,27 @@ static enum tracefs_status setup(struct tracefs_session *s, unsigned buffer_kb, 
 			    "tracefs: %s or instance %s exists already (another rme-bench, or "
 			    "a crashed one: echo '-:%s/*' >> %s/kprobe_events; rmdir %s)",
 			    path, s->group, s->group, s->root, s->inst);
+	bool any_fault_probe = false;
 	for (size_t i = 0; i < s->plan.n_probes; i++) {
-		if (!s->plan.probes[i].symbol[0])
+		struct tracefs_probe_plan *p = &s->plan.probes[i];
+		if (!p->symbol[0])
 			continue;
 		enum tracefs_status st = create_probe(s, i, err, err_len);
-		if (st)
+		if (st && p->required)
 			return st;
+		if (st) {
+			/* A symbol can exist and still not be probeable (notrace,
+			 * kprobe blacklist): an optional point is then missing. */
+			fprintf(stderr, "%s; %s counts in its caller's stage\n", err, p->symbol);
+			delete_probe(s, i);
+			p->symbol[0] = '\0';
+			continue;
+		}
+		any_fault_probe |= p->fault_kind >= 0;
 	}
+	if (!any_fault_probe)
+		return fail(err, err_len, TRACEFS_ENOSYMBOL,
+			    "tracefs: the kernel refused every mapping-function probe of this VM kind");
 	if (mkdir(s->inst, 0750))
 		return fail(err, err_len, TRACEFS_EIO, "tracefs: cannot create instance %s: %s",
 			    s->inst, strerror(errno));
@@ -702,21 +735,8 @@ void tracefs_session_close(struct tracefs_session *s)
 			fprintf(stderr, "tracefs: warning: cannot remove instance %s: %s\n",
 				s->inst, strerror(errno));
 	}
-	for (size_t i = 0; i < s->plan.n_probes; i++) {
-		char def[160];
-		if (s->probe_made[i][1]) {
-			snprintf(def, sizeof(def), "-:%s/%s_ret\n", s->group, s->plan.probes[i].name);
-			if (kprobe_write(s, def))
-				fprintf(stderr, "tracefs: warning: cannot delete kretprobe %s/%s_ret: %s\n",
-					s->group, s->plan.probes[i].name, strerror(errno));
-		}
-		if (s->probe_made[i][0]) {
-			snprintf(def, sizeof(def), "-:%s/%s\n", s->group, s->plan.probes[i].name);
-			if (kprobe_write(s, def))
-				fprintf(stderr, "tracefs: warning: cannot delete kprobe %s/%s: %s\n",
-					s->group, s->plan.probes[i].name, strerror(errno));
-		}
-	}
+	for (size_t i = 0; i < s->plan.n_probes; i++)
+		delete_probe(s, i);
 	free(s);
 }
 
