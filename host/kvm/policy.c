@@ -1,14 +1,14 @@
 /*
- * The policy registry. To add a policy: write policies/<name>.c defining
- * `const struct kvm_policy policy_<name>`, declare it in kvm/policy.h, add
- * it to the table below, and list the file in CMakeLists.txt.
+ * The policy registry, generated from KVM_POLICY_LIST in kvm/policy.h:
+ * to add a policy, write policies/<id>.c defining
+ * `const struct kvm_policy policy_<id>` and add X(<id>) to the list.
  */
 #include "kvm/policy.h"
 
 static const struct kvm_policy *const policies[] = {
-	&policy_cca_v1,
-	&policy_cca_rmm2,
-	&policy_normal,
+#define KVM_POLICY_ENTRY(id) &policy_##id,
+	KVM_POLICY_LIST(KVM_POLICY_ENTRY)
+#undef KVM_POLICY_ENTRY
 };
 
 const struct kvm_policy *kvm_policy_at(size_t index)

@@ -10,7 +10,8 @@
  * or a negative errno (with kvm_set_error() for a message).
  *
  * To evaluate a host patch, copy the closest policy file, change what the
- * patch changes, register it, and run both: the results record the policy.
+ * patch changes, add it to KVM_POLICY_LIST below, and run both: the
+ * results record the policy (docs/sim-backend.md).
  */
 #ifndef KVM_POLICY_H
 #define KVM_POLICY_H
@@ -45,9 +46,18 @@ struct kvm_policy {
 		      uint64_t size, bool perm_fault, bool write);
 };
 
-extern const struct kvm_policy policy_cca_v1;
-extern const struct kvm_policy policy_cca_rmm2;
-extern const struct kvm_policy policy_normal;
+/* The registry: one X(id) per policy, defined as `policy_<id>` in
+ * policies/<id>.c (CMake picks up every file there). Adding a policy is
+ * that file and one entry here; the order is `list policies` order. */
+#define KVM_POLICY_LIST(X) \
+	X(cca_v1)          \
+	X(cca_rmm2)        \
+	X(normal)          \
+	X(cca_v1_fold4k)
+
+#define KVM_POLICY_EXTERN(id) extern const struct kvm_policy policy_##id;
+KVM_POLICY_LIST(KVM_POLICY_EXTERN)
+#undef KVM_POLICY_EXTERN
 
 const struct kvm_policy *kvm_policy_find(const char *name);
 const struct kvm_policy *kvm_policy_at(size_t index);
