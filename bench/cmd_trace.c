@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct trace_opts {
 	uint64_t size;
 	bool keep_trace;
 	const char *raw;
+	const char *match_guest;
 	int argc;
 	char **argv;
 };
@@ -62,12 +64,15 @@ static void trace_usage(FILE *f)
 		"  --keep-trace          record: keep the trace as DIR/kernel.trace (text)\n"
 		"                        and DIR/kernel.raw (nanosecond timestamps)\n"
 		"  --raw FILE            ingest: nanosecond timestamps of the same trace\n"
+		"  --match-guest DIR     keep only faults at IPAs the guest timed in DIR's\n"
+		"                        faults.csv (rme-bench run --backend kvm results):\n"
+		"                        the pattern's own faults, not the payload's\n"
 		"env RMEB_TRACEFS=DIR    tracefs root (default /sys/kernel/tracing)\n");
 }
 
 static int parse(int argc, char **argv, struct trace_opts *o)
 {
-	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW };
+	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "out", required_argument, NULL, OPT_OUT },
@@ -78,6 +83,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		{ "abi", required_argument, NULL, OPT_ABI },
 		{ "keep-trace", no_argument, NULL, OPT_KEEP },
 		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "match-guest", required_argument, NULL, OPT_MATCH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +110,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		case OPT_ABI: o->abi = optarg; break;
 		case OPT_KEEP: o->keep_trace = true; break;
 		case OPT_RAW: o->raw = optarg; break;
+		case OPT_MATCH: o->match_guest = optarg; break;
 		case 's': o->page = optarg; break;
 		case 'b':
 			if (cli_parse_size("--size", optarg, &o->size, err, sizeof(err))) {
@@ -164,6 +171,105 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The 4K pages of the "ipa" column of DIR/faults.csv, sorted, unique. */
+static int load_guest_pages(const char *dir, uint64_t **out, size_t *n)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/faults.csv", dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "rme-bench trace: --match-guest: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0, n_pages = 0, cap_pages = 0;
+	uint64_t *pages = NULL;
+	int col = -1;
+	bool ok = true;
+	while (ok && getline(&line, &cap, f) != -1) {
+		char *save = NULL, *tok = strtok_r(line, ",\n", &save);
+		for (int i = 0; tok; i++, tok = strtok_r(NULL, ",\n", &save)) {
+			if (col < 0 && !strcmp(tok, "ipa")) {
+				col = i;
+				break;
+			}
+			if (col >= 0 && i == col) {
+				if (n_pages == cap_pages) {
+					cap_pages = cap_pages ? 2 * cap_pages : 1024;
+					uint64_t *p = realloc(pages, cap_pages * sizeof(*p));
+					if (!p) {
+						ok = false;
+						break;
+					}
+					pages = p;
+				}
+				pages[n_pages++] = strtoull(tok, NULL, 0) & ~0xfffull;
+				break;
+			}
+		}
+		if (col < 0)
+			ok = false; /* the header must come first */
+	}
+	free(line);
+	fclose(f);
+	if (!ok || n_pages == 0) {
+		fprintf(stderr, "rme-bench trace: --match-guest: %s has %s\n", path,
+			col < 0 ? "no \"ipa\" column header" : "no fault rows");
+		free(pages);
+		return -1;
+	}
+	qsort(pages, n_pages, sizeof(*pages), cmp_u64);
+	size_t u = 1;
+	for (size_t i = 1; i < n_pages; i++)
+		if (pages[i] != pages[u - 1])
+			pages[u++] = pages[i];
+	*out = pages;
+	*n = u;
+	return 0;
+}
+
+/*
+ * Keep the faults at pages the guest timed; count the others and the
+ * guest's pages no kernel fault explains. 0, or -1 with a message.
+ */
+static int match_guest(const char *dir, struct fault_record *faults, size_t *n,
+		       uint64_t *outside, uint64_t *unmatched)
+{
+	uint64_t *pages;
+	size_t n_pages;
+	if (load_guest_pages(dir, &pages, &n_pages))
+		return -1;
+	bool *seen = calloc(n_pages, sizeof(*seen));
+	if (!seen) {
+		free(pages);
+		return -1;
+	}
+	size_t kept = 0;
+	for (size_t i = 0; i < *n; i++) {
+		uint64_t page = faults[i].ipa & ~0xfffull;
+		uint64_t *hit = bsearch(&page, pages, n_pages, sizeof(*pages), cmp_u64);
+		if (!hit) {
+			(*outside)++;
+			continue;
+		}
+		seen[hit - pages] = true;
+		faults[kept++] = faults[i];
+	}
+	*n = kept;
+	for (size_t i = 0; i < n_pages; i++)
+		*unmatched += !seen[i];
+	free(seen);
+	free(pages);
+	return 0;
+}
+
 /* Write the correlated faults as one run of a results directory. */
 static int write_results(const struct trace_opts *o, struct tracefs_corr *c, const char *clock,
 			 const char *missing, const char *notes, unsigned resolution_ns,
@@ -192,6 +298,14 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 		return 1;
 	}
 
+	/* Like for like with the guest's (and the sim's) view of the pattern. */
+	uint64_t outside = 0, unmatched = 0;
+	if (o->match_guest &&
+	    match_guest(o->match_guest, faults, &n, &outside, &unmatched)) {
+		free(faults);
+		return 2; /* the --match-guest argument */
+	}
+
 	/* The tracefs clock as the run's time source. */
 	struct stage_clock_info clk = { .source = "tracefs", .ticks_per_ns = 1.0,
 					.resolution_ns = resolution_ns, .freq_hz = 1000000000ull,
@@ -215,6 +329,8 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 		{ "dropped_spans", (double)st->unbalanced },
 		{ "lost_event_markers", (double)st->lost_lines },
 		{ "ring_buffer_overruns", (double)overruns },
+		{ "kernel_faults_outside_guest_touches", o->match_guest ? (double)outside : NAN },
+		{ "guest_touches_without_kernel_fault", o->match_guest ? (double)unmatched : NAN },
 	};
 	struct results_run run = {
 		.vm = o->vm == TRACEFS_VM_REALM ? "realm" : "normal",

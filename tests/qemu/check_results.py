@@ -81,9 +81,14 @@ def main():
             check(vrun["faults"] == pages,
                   "kvm run: %d guest-timed first touches (expected %d)" % (vrun["faults"], pages))
         if trun:
-            check(trun["faults"] >= pages,
-                  "kvm trace: %d kernel-timed faults (>= %d: the payload's own pages too)" %
+            check(trun["faults"] == pages,
+                  "kvm trace: %d kernel-timed faults at the guest's pages (expected %d)" %
                   (trun["faults"], pages))
+            ex = trun.get("extra", {})
+            check(ex.get("guest_touches_without_kernel_fault") == 0,
+                  "kvm trace: every guest-timed touch has its kernel fault")
+            print("  kvm trace: %s kernel faults outside the pattern (payload pages)" %
+                  ex.get("kernel_faults_outside_guest_touches"))
             check(trun.get("stages", {}).get("s2_map", {}).get("n", 0) >= pages,
                   "kvm trace: s2_map timed")
             breakdown(trun, "rme-bench run --backend kvm")

@@ -20,7 +20,7 @@ echo "RMEB-STEP touch $?"
 if rme-bench run --help 2>&1 | grep -q -- '--backend sim|kvm'; then
 	echo "== trace record -- rme-bench run --backend kvm --vm normal --pattern seq"
 	rme-bench trace record --vm normal --pattern seq --size $((pages * 4))K --keep-trace \
-		--out /results/kvm-trace -- \
+		--match-guest /results/kvm-run --out /results/kvm-trace -- \
 		rme-bench run --backend kvm --vm normal --pattern seq --size $((pages * 4))K \
 		--page 4K --vcpus 1 --out /results/kvm-run
 	echo "RMEB-STEP kvm $?"

@@ -28,6 +28,16 @@ expect 2 "ingest with a raw file of another trace" "$bin" trace ingest --raw "$f
 	--out "$work/x" "$fix/realm.trace"
 expect 2 "ingest with a raw file that is not one" "$bin" trace ingest --raw "$fix/realm.trace" \
 	--out "$work/x" "$fix/normal_1vcpu.trace"
+mkdir -p "$work/guest"
+printf 'run,vcpu,ipa,kind\n0,0,0x80000000,normal\n0,0,0x90000000,normal\n' >"$work/guest/faults.csv"
+expect 0 "ingest keeping the guest's pages" "$bin" trace ingest --match-guest "$work/guest" \
+	--out "$work/matched" "$fix/normal_1vcpu.trace"
+grep -q '"faults": 1,' "$work/matched/summary.json" &&
+	grep -q '"kernel_faults_outside_guest_touches": 2' "$work/matched/summary.json" &&
+	grep -q '"guest_touches_without_kernel_fault": 1' "$work/matched/summary.json" ||
+	{ echo "FAIL: --match-guest counts"; fails=$((fails + 1)); }
+expect 2 "--match-guest without faults.csv" "$bin" trace ingest --match-guest "$work/none" \
+	--out "$work/x" "$fix/normal_1vcpu.trace"
 expect 0 "ingest a realm trace" "$bin" trace ingest --vm realm --out "$work/realm" "$fix/realm.trace"
 grep -q '"rtt_fold"' "$work/realm/summary.json" || { echo "FAIL: rtt_fold stage"; fails=$((fails + 1)); }
 expect 2 "ingest of text that is not a trace" "$bin" trace ingest --out "$work/x" "$fix/../cli_test.sh"
