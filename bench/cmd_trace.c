@@ -44,6 +44,7 @@ struct trace_opts {
 	bool keep_trace;
 	const char *raw;
 	const char *match_guest;
+	uint64_t buffer_kb;
 	int argc;
 	char **argv;
 };
@@ -61,6 +62,8 @@ static void trace_usage(FILE *f)
 		"  -s, --page 4K|2M      label: backing page (default 4K)\n"
 		"  --policy NAME         label (default normal / cca-host)\n"
 		"  --abi 1.0|2.0|-       label (default - / 1.0)\n"
+		"  --buffer-kb N         record: ring buffer per CPU in KiB (default 16384;\n"
+		"                        roughly 0.5 KiB per fault with every probe)\n"
 		"  --keep-trace          record: keep the trace as DIR/kernel.trace (text)\n"
 		"                        and DIR/kernel.raw (nanosecond timestamps)\n"
 		"  --raw FILE            ingest: nanosecond timestamps of the same trace\n"
@@ -72,7 +75,7 @@ static void trace_usage(FILE *f)
 
 static int parse(int argc, char **argv, struct trace_opts *o)
 {
-	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH };
+	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH, OPT_BUFFER };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "out", required_argument, NULL, OPT_OUT },
@@ -84,6 +87,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		{ "keep-trace", no_argument, NULL, OPT_KEEP },
 		{ "raw", required_argument, NULL, OPT_RAW },
 		{ "match-guest", required_argument, NULL, OPT_MATCH },
+		{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -111,6 +115,14 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		case OPT_KEEP: o->keep_trace = true; break;
 		case OPT_RAW: o->raw = optarg; break;
 		case OPT_MATCH: o->match_guest = optarg; break;
+		case OPT_BUFFER:
+			if (cli_parse_u64("--buffer-kb", optarg, 4u << 20, &o->buffer_kb, err,
+					  sizeof(err)) || o->buffer_kb < 64) {
+				fprintf(stderr, "rme-bench trace: --buffer-kb: '%s' is not a size in "
+						"KiB between 64 and 4194304\n", optarg);
+				return 2;
+			}
+			break;
 		case 's': o->page = optarg; break;
 		case 'b':
 			if (cli_parse_size("--size", optarg, &o->size, err, sizeof(err))) {
@@ -488,7 +500,7 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		fprintf(stderr, "rme-bench trace record: needs --out DIR and a command after --\n");
 		return 2;
 	}
-	struct tracefs_session_opts so = { .vm = o->vm };
+	struct tracefs_session_opts so = { .vm = o->vm, .buffer_kb = (unsigned)o->buffer_kb };
 	struct tracefs_session *s;
 	char err[512], missing[512], notes[1024];
 	enum tracefs_status st = tracefs_session_open(&so, &s, err, sizeof(err));
@@ -539,6 +551,10 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		tracefs_session_close(s);
 		return 1;
 	}
+	if (tracefs_session_overruns(s))
+		fprintf(stderr, "rme-bench trace record: WARNING: the ring buffer lost %llu events: "
+				"faults are missing from the results (raise --buffer-kb)\n",
+			(unsigned long long)tracefs_session_overruns(s));
 	struct tracefs_corr *c = tracefs_corr_create(tracefs_session_plan(s), NULL, 0);
 	if (!st && c)
 		st = tracefs_session_collect(s, c, err, sizeof(err));

@@ -46,6 +46,7 @@ expect 2 "ingest of a missing file" "$bin" trace ingest --out "$work/x" "$work/a
 expect 2 "ingest without --out" "$bin" trace ingest "$fix/normal_1vcpu.trace"
 expect 2 "bad --vm" "$bin" trace check --vm banana
 grep -q -- "--vm" "$work/err" || { echo "FAIL: --vm message"; fails=$((fails + 1)); }
+expect 2 "--buffer-kb too small" "$bin" trace record --buffer-kb 10 --out "$work/r" -- true
 expect 2 "unknown subcommand" "$bin" trace frobnicate
 expect 2 "record without a command" "$bin" trace record --out "$work/r"
 RMEB_TRACEFS="$work/no-tracefs" expect 1 "check without tracefs" "$bin" trace check
