@@ -9,7 +9,7 @@
 #   --out DIR     console log, host images and results (default build-qemu-e2e)
 #   --cache DIR   .debs and the arm64 build (default build-qemu-cache; both
 #                 git-ignored, re-runs reuse them)
-#   --pages N     4K pages the workloads touch (default 64)
+#   --pages N     4K pages the workloads touch (default 64; even)
 #   --timeout S   limit for the QEMU run (default 1200)
 # Exit 0 pass, 1 fail, 2 usage, 77 prerequisites missing (scripts/deps.sh qemu).
 set -euo pipefail
@@ -27,6 +27,10 @@ while [ $# -gt 0 ]; do
 	esac
 done
 case "$pages" in ''|*[!0-9]*) echo "e2e.sh: --pages: '$pages' is not a number" >&2; exit 2 ;; esac
+if [ "$pages" -lt 2 ] || [ $((pages % 2)) -ne 0 ]; then
+	echo "e2e.sh: --pages: $pages must be even and at least 2 (a 2-vCPU run splits it)" >&2
+	exit 2
+fi
 
 skip() { echo "e2e.sh: SKIP: $*" >&2; exit 77; }
 dpkg --print-foreign-architectures | grep -qx arm64 || skip "dpkg has no arm64 architecture"

@@ -93,6 +93,22 @@ def main():
                   "kvm trace: s2_map timed")
             breakdown(trun, "rme-bench run --backend kvm")
 
+        # Two vCPUs, half the pages each: per-thread correlation.
+        check("RMEB-STEP kvm2 0" in lines, "console: RMEB-STEP kvm2 0")
+        t2, _ = load("kvm2-trace", "kvm 2 vCPUs trace")
+        if t2:
+            check(t2["vcpus"] == 2 and t2["faults"] == pages,
+                  "kvm 2 vCPUs: %d faults on %d vCPUs (expected %d on 2)" %
+                  (t2["faults"], t2["vcpus"], pages))
+            per = {}
+            with open(os.path.join(out, "results", "kvm2-trace", "faults.csv")) as f:
+                next(f)
+                for row in f:
+                    v = row.split(",")[1]
+                    per[v] = per.get(v, 0) + 1
+            check(sorted(per.values()) == [pages // 2, pages // 2],
+                  "kvm 2 vCPUs: %s faults per vCPU (expected %d each)" % (per, pages // 2))
+
     if failures:
         print("check_results: %d check(s) failed" % len(failures))
         return 1

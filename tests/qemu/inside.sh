@@ -24,6 +24,13 @@ if rme-bench run --help 2>&1 | grep -q -- '--backend sim|kvm'; then
 		rme-bench run --backend kvm --vm normal --pattern seq --size $((pages * 4))K \
 		--page 4K --vcpus 1 --out /results/kvm-run
 	echo "RMEB-STEP kvm $?"
+	# Two vCPU threads: the correlator must keep their faults apart.
+	echo "== trace record -- rme-bench run --backend kvm --vcpus 2"
+	rme-bench trace record --vm normal --pattern seq --size $((pages * 2))K \
+		--match-guest /results/kvm2-run --out /results/kvm2-trace -- \
+		rme-bench run --backend kvm --vm normal --pattern seq --size $((pages * 2))K \
+		--page 4K --vcpus 2 --out /results/kvm2-run
+	echo "RMEB-STEP kvm2 $?"
 else
 	echo "RMEB-STEP kvm absent"
 fi
