@@ -61,9 +61,12 @@ def check_run(r, timing):
     check(r.get("source") == "sim-measured", f"{tag}: source {r.get('source')}")
     kinds = r.get("kinds", {})
     data_faults = r["faults"] - kinds.get("ripas_change", 0)
-    check(data_faults == r["extra"]["expected_faults"],
+    # A race the host resolves by letting the guest retry (vCPUs sharing a
+    # table page, kvm_pgtable's -EAGAIN) costs at most one more fault.
+    races = r["extra"]["races"]
+    check(r["extra"]["expected_faults"] <= data_faults <= r["extra"]["expected_faults"] + races,
           f"{tag}: {data_faults} stage-2 faults, pattern expects "
-          f"{r['extra']['expected_faults']}")
+          f"{r['extra']['expected_faults']} (+ up to {races} races)")
     check(r["extra"]["missed_faults"] == 0, f"{tag}: missed faults")
     check(r["extra"]["leaked_granules"] == 0, f"{tag}: leaked granules")
     check_dist(f"{tag} fault_ns", r["fault_ns"], True)

@@ -120,11 +120,13 @@ static int map_protected(struct kvm_vcpu *vcpu, uint64_t base_ipa, uint64_t base
 			enum raced r = check_raced_entry(vcpu, ipa, pa);
 			if (r == RACED_CONFLICT)
 				goto err;
-			vcpu->stats.races++;
 			/* Part of a block already mapped (e.g. after an
-			 * unfold): map the rest. Otherwise we are done. */
+			 * unfold): map the rest. Not a race. */
 			if (r == RACED_MAPPED_OURS && map_level < RTT_MAX_LEVEL)
 				continue;
+			/* Another vCPU mapped it or is mapping it: the guest
+			 * retries (one more fault when it is still midway). */
+			vcpu->stats.races++;
 			return 0;
 		}
 
