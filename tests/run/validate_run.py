@@ -158,6 +158,20 @@ def main():
           "profile: modeled p50 not above measured")
     check(e.get("repeats") == 2 and e.get("pooled_repeats") == 2, "profile: two repeats")
 
+    # --repeat auto: a loose target is reached (>= 6 repeats), an
+    # impossible one ends on the time budget; either way it says which.
+    auto = run(exe, os.path.join(base, "auto1"), "--vm", "normal", "--pattern", "seq", "-v",
+               "1", "-b", "1M", "--repeat", "auto", "--ci-target", "50", "--time-budget", "20")
+    e = auto["runs"][0]["extra"]
+    check(e.get("repeat_stop") == 1 and e.get("repeats", 0) >= 6
+          and e.get("repeat_p50_ci_halfwidth_pct", 100) <= 50,
+          f"auto: loose target not reached: {e}")
+    auto = run(exe, os.path.join(base, "auto2"), "--vm", "normal", "--pattern", "seq", "-v",
+               "1", "-b", "1M", "--repeat", "auto", "--ci-target", "0.0001",
+               "--time-budget", "0.3")
+    e = auto["runs"][0]["extra"]
+    check(e.get("repeat_stop") == 2 and e.get("repeats", 0) >= 1, f"auto: budget: {e}")
+
     for f_ in failures:
         print("FAIL:", f_, file=sys.stderr)
     print(f"{len(runs) + 1} runs checked, {len(failures)} failure(s)")

@@ -35,6 +35,10 @@
  *     mmu_invalidate retry are not modeled.
  *   - The unprotected map's S2AP/MemAttr flags are the model's direct
  *     encoding (RMM2_UNPROT_MAP_FLAGS), not checked against the spec bits.
+ *   - Unprotected map: when RTT_UNPROT_MAP fails at or below the level the
+ *     range needs, the series unmaps the shared range and retries (a
+ *     permission change); the sim only maps never-mapped aliases, so we
+ *     read the entry and treat a valid one as another vCPU's race.
  *   - If RTT_SET_RIPAS refuses an entry at the level the range needs, the
  *     series creates no table and retries (it cannot progress); we stop and
  *     report the RIPAS change as failed instead of spinning.
