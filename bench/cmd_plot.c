@@ -236,7 +236,7 @@ static int fig_stages(struct plot_ctx *c)
 	used[STAGE_UNATTRIBUTED] = true;
 
 	for (size_t p = 0; p < n_pages; p++) {
-		char name[64], *tmp;
+		char name[192], *tmp; /* pages[p] is short, but gcc cannot always see it */
 		snprintf(name, sizeof(name), "stages_%s.dat", pages[p]);
 		size_t n = select_runs(c, pages[p], false, refs, MAX_REFS);
 		FILE *f = data_open(c, name, &tmp, path, sizeof(path));

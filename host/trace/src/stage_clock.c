@@ -155,6 +155,7 @@ static double measure_read_cost_ticks(void)
 	return per_read[READ_COST_BATCHES / 2];
 }
 
+#if defined(__x86_64__)
 /* Is FLAG a whole word of a "flags" line of /proc/cpuinfo? */
 static bool cpuinfo_has_flag(const char *flags_line, const char *flag)
 {
@@ -202,6 +203,7 @@ static void judge_tsc_invariance(struct stage_clock_info *info)
 			 have_flags && !constant ? " no constant_tsc" : "",
 			 have_flags && !nonstop ? " no nonstop_tsc" : "");
 }
+#endif /* __x86_64__ */
 
 static const char *clock_source_name(void)
 {
