@@ -604,7 +604,7 @@ static int fig_scaling(struct plot_ctx *c)
 static int make_dir(const char *path, char *err, size_t len)
 {
 	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
-		snprintf(err, len, "cannot create %s: %s", path, strerror(errno));
+		snprintf(err, len, "cannot create %.400s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -448,7 +448,7 @@ int realm_create(struct kvm *kvm)
 
 int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu)
 {
-	struct rmi_rec_params *params;
+	struct rmi_rec_params *params = NULL; /* set with params_pa */
 	uint64_t aux = 0, params_pa;
 
 	/* RMI 1.0 asks the RMM how many auxiliary granules a REC needs; 2.0
@@ -466,9 +466,13 @@ int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu)
 			return -ENXIO;
 
 	params_pa = alloc_ns_page(kvm, (void **)&params);
-	vcpu->run_pa = alloc_ns_page(kvm, (void **)&vcpu->run);
-	if (params_pa == PHYS_NONE || vcpu->run_pa == PHYS_NONE)
+	if (params_pa == PHYS_NONE || !params)
 		return -ENOMEM;
+	vcpu->run_pa = alloc_ns_page(kvm, (void **)&vcpu->run);
+	if (vcpu->run_pa == PHYS_NONE) {
+		phys_free(kvm->dram, params_pa, 1);
+		return -ENOMEM;
+	}
 
 	/* Every vCPU starts runnable at the payload entry, memstress style
 	 * (a real guest would start secondaries with PSCI CPU_ON). */

@@ -435,7 +435,7 @@ static void check_results(struct test *t, struct vcpu *vcpus)
 	struct vcpu *v0 = &vcpus[0];
 	unsigned lost_delegate = 0, lost_map = 0, lost_rtt = 0, mapped = 0;
 	unsigned lost_unprot = 0, mapped_unprot = 0;
-	uint64_t pa;
+	uint64_t pa = UINT64_MAX; /* read_entry() sets it only on success */
 
 	for (unsigned id = 0; id < NTHREADS; id++) {
 		struct vcpu *v = &vcpus[id];
