@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs the whole test suite:
+#   0. the Release build scripts/run.sh makes (-O3 finds warnings -O0 does
+#      not, and every warning is an error);
 #   1. the threaded tests (ctest label `threads`) under ThreadSanitizer;
-#   2. every test under AddressSanitizer + UndefinedBehaviorSanitizer.
+#   2. every test under AddressSanitizer + UndefinedBehaviorSanitizer,
+#      including the QEMU end-to-end run (label `qemu`, a few minutes: it
+#      cross-builds an arm64 host and boots it under qemu-system-aarch64).
 # The last lines printed are ctest's summary of step 2.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/deps.sh test
+bash scripts/deps.sh test qemu
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
-build() { # dir sanitizers
-	cmake -S . -B "$1" -DCMAKE_BUILD_TYPE=Debug -DRMEB_SANITIZE="$2" >/dev/null
+build() { # dir build-type sanitizers
+	cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$2" -DRMEB_SANITIZE="$3" >/dev/null
 	cmake --build "$1" -j "$jobs" >/dev/null
 }
 
+echo "== Release build (as scripts/run.sh builds it)"
+build build-release Release ""
+
 echo "== ThreadSanitizer build: threaded tests"
-build build-tsan thread
+build build-tsan Debug thread
 # TSan needs ASLR entropy it can handle; setarch -R keeps old kernels happy.
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
 	setarch "$(uname -m)" -R ctest --test-dir build-tsan -L threads \
 	--output-on-failure -j "$jobs"
 
 echo "== AddressSanitizer + UndefinedBehaviorSanitizer build: all tests"
-build build-asan "address,undefined"
+build build-asan Debug "address,undefined"
 ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1" \
 	ctest --test-dir build-asan --output-on-failure -j "$jobs"
