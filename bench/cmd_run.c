@@ -47,6 +47,7 @@ struct run_options {
 	const char *pin_arg;            /* --pin as given (NULL: default plan) */
 	uint64_t seed;
 	bool stage_timing;
+	bool prefault;
 	int pin[KVM_MAX_VCPUS];
 	size_t n_pin;
 	const char *out;
@@ -95,6 +96,9 @@ static void run_usage(FILE *out)
 		"                        (i+2)-th (e.g. 0-3); default: one core per thread\n"
 		"                        when there are enough cores; off: no pinning\n"
 		"  --stage-timing on|off off: time whole faults only (overhead check)\n"
+		"  --prefault on|off     on (default): guest RAM is faulted in before the run,\n"
+		"                        as a VMM that preallocates; off: the first guest\n"
+		"                        touch of a page also pays the host's own page fault\n"
 		"  --out DIR             results directory (default results/run-<time>-<backend>)\n"
 		"  --payload FILE        kvm: the aarch64 payload image (default: rmeb-guest.img\n"
 		"                        next to rme-bench or in the build/install tree)\n"
@@ -236,7 +240,8 @@ static int parse_positive(const char *opt, const char *text, double max, double 
 }
 
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
-       OPT_REPEAT, OPT_CI_TARGET, OPT_TIME_BUDGET, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD };
+       OPT_REPEAT, OPT_CI_TARGET, OPT_TIME_BUDGET, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD,
+       OPT_PREFAULT };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -255,6 +260,7 @@ static const struct option long_opts[] = {
 	{ "pin", required_argument, NULL, OPT_PIN },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "stage-timing", required_argument, NULL, OPT_STAGE_TIMING },
+	{ "prefault", required_argument, NULL, OPT_PREFAULT },
 	{ "payload", required_argument, NULL, OPT_PAYLOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -268,7 +274,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	int c;
 
 	*o = (struct run_options){ .size = 256ULL << 20, .repeat = 1, .seed = 1,
-				   .stage_timing = true, .profile = "none",
+				   .stage_timing = true, .prefault = true, .profile = "none",
 				   .ci_target_pct = 1, .time_budget_s = 60 };
 	bool adaptive_opts = false;
 	optind = 1;
@@ -325,6 +331,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
 				return bad("--stage-timing: expected on or off");
 			o->stage_timing = !strcmp(optarg, "on");
+			break;
+		case OPT_PREFAULT:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return bad("--prefault: expected on or off");
+			o->prefault = !strcmp(optarg, "on");
 			break;
 		case 'h': run_usage(stdout); return 1;
 		default:
@@ -539,6 +550,7 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 	struct results_extra extra[64] = {
 		{ "repeat", (double)repeat },
 		{ "stage_timing", cfg->stage_timing ? 1 : 0 },
+		{ "prefault", cfg->fresh_backing ? 0 : 1 },
 		{ "expected_faults", (double)r->guest_first_touches },
 		{ "missed_faults", (double)r->missed_faults },
 		{ "unexpected_exits", (double)r->unexpected_exits },
@@ -724,6 +736,14 @@ static int write_meta_extras(struct results_writer *w, const struct run_options 
 	    results_meta_add_string(w, "note",
 				    "sim backend: times are this host's execution of the RMM "
 				    "and KVM host models, not hardware; counts are exact",
+				    err, sizeof(err)) ||
+	    results_meta_add_string(w, "backing",
+				    o->prefault ? "prefaulted: guest RAM is faulted in before "
+						  "each run (a preallocating VMM); page_pin pins "
+						  "a resident page"
+						: "fresh: the first guest touch of a page also "
+						  "pays this host's own page fault (allocation, "
+						  "zeroing, and any hypervisor below)",
 				    err, sizeof(err))) {
 		fprintf(stderr, "rme-bench run: meta.json: %s\n", err);
 		return -1;
@@ -811,6 +831,7 @@ int cmd_run(int argc, char **argv)
 					.page = o.page ? o.page : default_page_for(o.patterns[pi]),
 					.vcpus = o.vcpus[vi],
 					.stage_timing = o.stage_timing,
+					.fresh_backing = !o.prefault,
 					.pin_cpus = o.n_pin ? o.pin : NULL,
 				};
 				ret = run_config(w, &o, &cfg);

@@ -115,6 +115,7 @@ static int build_vm(const struct sim_run_config *cfg, struct sim_env *env,
 		.backing_page = cfg->page,
 		.nr_vcpus = cfg->vcpus,
 		.stage_timing = cfg->stage_timing,
+		.fresh_backing = cfg->fresh_backing,
 	};
 	if (kvm_create_vm(&kc, env->dram, cp, &env->kvm))
 		return fail(res, "create VM", kvm_last_error());

@@ -32,6 +32,7 @@ struct sim_run_config {
 	unsigned vcpus;
 	uint64_t seed;
 	bool stage_timing;
+	bool fresh_backing;     /* see struct kvm_config; default prefaulted */
 	bool overlap;           /* every vCPU on the same pages */
 	const int *pin_cpus;    /* vCPU i -> OS CPU, or NULL: unpinned */
 	bool perf_counters;     /* count each vCPU thread (host/sys/perf.h) */

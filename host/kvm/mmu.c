@@ -3,6 +3,7 @@
  * map hook (kvm_handle_guest_abort -> user_mem_abort in the kernel).
  */
 #include <errno.h>
+#include <sys/mman.h>
 
 #include "internal.h"
 #include "kvm/policy.h"
@@ -28,16 +29,24 @@ static uint64_t mapping_size(const struct kvm_memslot *slot, uint64_t gpa)
 }
 
 /*
- * Fault the host pages in for write, as get_user_pages(FOLL_WRITE) does,
- * without changing their contents: an atomic add of zero is a write access.
- * A THP-backed block faults in with one touch; without THP every base page
- * of the block is faulted, which is what the kernel would have to do too.
+ * Fault the host pages in for write, as get_user_pages(FOLL_WRITE) does:
+ * MADV_POPULATE_WRITE walks the host page tables and faults in what is
+ * missing without reading or writing the pages' contents. That matters:
+ * another vCPU's RMM call may be scrubbing the same (delegated) granule
+ * right now, and on hardware the host could not touch it at all. Kernels
+ * before 5.14 lack it; there a touch per page (an atomic add of zero) is
+ * the fallback, which is a write access to the contents.
  */
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
 static void pin_host_pages(const struct kvm_memslot *slot, uint64_t gpa, uint64_t size)
 {
 	uint8_t *hva = slot->hva + (gpa - slot->gpa);
 	uint64_t step = size == KVM_PAGE_2M && slot->thp ? KVM_PAGE_2M : KVM_PAGE_4K;
 
+	if (madvise(hva, size, MADV_POPULATE_WRITE) == 0)
+		return;
 	for (uint64_t off = 0; off < size; off += step)
 		__atomic_fetch_add((volatile uint8_t *)(hva + off), 0, __ATOMIC_RELAXED);
 }

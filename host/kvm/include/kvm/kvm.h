@@ -57,6 +57,10 @@ struct kvm_config {
 	unsigned nr_vcpus;
 	unsigned ia_bits;        /* 0: smallest that holds RAM and its alias */
 	bool stage_timing;       /* false: only whole-fault times */
+	bool fresh_backing;      /* true: guest RAM starts untouched, so the first
+				  * fault of each host page allocates it; false
+				  * (default): prefaulted, as a VMM that
+				  * preallocates guest memory */
 	uint64_t fault_log_capacity; /* records per vCPU */
 };
 
