@@ -96,7 +96,7 @@ static void run_usage(FILE *out)
 		"                        (i+2)-th (e.g. 0-3); default: one core per thread\n"
 		"                        when there are enough cores; off: no pinning\n"
 		"  --stage-timing on|off off: time whole faults only (overhead check)\n"
-		"  --prefault on|off     on (default): guest RAM is faulted in before the run,\n"
+		"  --prefault on|off     sim: on (default): guest RAM is faulted in before the run,\n"
 		"                        as a VMM that preallocates; off: the first guest\n"
 		"                        touch of a page also pays the host's own page fault\n"
 		"  --out DIR             results directory (default results/run-<time>-<backend>)\n"
