@@ -25,6 +25,7 @@
 #include "commands.h"
 #include "report/gnuplot.h"
 #include "report/report.h"
+#include "trace/atomic_file.h"
 #include "trace/stats.h"
 
 #define MAX_DIRS 16
@@ -120,12 +121,12 @@ static FILE *data_open(struct plot_ctx *c, const char *name, char **tmp, char *p
 		snprintf(c->err, sizeof(c->err), "path too long for %s", name);
 		return NULL;
 	}
-	return gp_atomic_open(path, tmp, c->err, sizeof(c->err));
+	return atomic_file_open(path, tmp, c->err, sizeof(c->err));
 }
 
 static int data_commit(struct plot_ctx *c, FILE *f, char *tmp, const char *path)
 {
-	return gp_atomic_commit(f, tmp, path, c->err, sizeof(c->err));
+	return atomic_file_commit(f, tmp, path, c->err, sizeof(c->err));
 }
 
 static void run_label(const struct plot_ctx *c, const struct results_run_summary *s, char *buf,
@@ -257,7 +258,7 @@ static int fig_stages(struct plot_ctx *c)
 				size_t k;
 				uint64_t *v = report_samples(refs[i].run, (enum stage)s, true, &k);
 				if (!v) {
-					gp_atomic_abort(f, tmp);
+					atomic_file_abort(f, tmp);
 					snprintf(c->err, sizeof(c->err), "out of memory");
 					return -1;
 				}
@@ -338,7 +339,7 @@ static int fig_cdf(struct plot_ctx *c)
 		size_t m;
 		uint64_t *v = report_samples(refs[i].run, STAGE_COUNT, true, &m);
 		if (!v) {
-			gp_atomic_abort(f, tmp);
+			atomic_file_abort(f, tmp);
 			snprintf(c->err, sizeof(c->err), "out of memory");
 			return -1;
 		}
@@ -435,7 +436,7 @@ static int fig_overhead(struct plot_ctx *c)
 		}
 	}
 	if (!rows) {
-		gp_atomic_abort(f, tmp);
+		atomic_file_abort(f, tmp);
 		char why[64];
 		snprintf(why, sizeof(why), "no realm/normal pairs at %u vCPU", c->min_vcpus);
 		return skip_figure(c, "overhead", why);

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "kvm/policy.h"
 #include "sys/perf.h"
+#include "trace/atomic_file.h"
 #include "trace/stats.h"
 
 /* ---- pinning ---- */
@@ -348,26 +349,19 @@ int run_repeat_log_add(struct run_repeat_log *log, int run_id, const struct sim_
 int run_repeat_log_write(const struct run_repeat_log *log, const char *dir, char *err,
 			 size_t len)
 {
-	char path[4096], tmp[4200];
+	char path[4096], *tmp;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/repeats.csv", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f || fwrite(log->buf ? log->buf : "", 1, log->len, f) != log->len ||
-	    fflush(f) || fsync(fileno(f))) {
-		snprintf(err, len, "%s: %s", tmp, strerror(errno));
-		if (f)
-			fclose(f);
-		unlink(tmp);
+	f = atomic_file_open(path, &tmp, err, len);
+	if (!f)
+		return -1;
+	if (fwrite(log->buf ? log->buf : "", 1, log->len, f) != log->len) {
+		snprintf(err, len, "cannot write %s: %s", path, strerror(errno));
+		atomic_file_abort(f, tmp);
 		return -1;
 	}
-	if (fclose(f) || rename(tmp, path)) {
-		snprintf(err, len, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return atomic_file_commit(f, tmp, path, err, len);
 }
 
 void run_repeat_log_free(struct run_repeat_log *log)

@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include "gnuplot.h"
 
+#include "trace/atomic_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -87,72 +89,6 @@ int gp_find_scripts(char *dir, size_t len, char *err, size_t err_len)
 #endif
 	return fail(err, err_len, "gnuplot scripts (plots/common.gp) not found; set RMEB_PLOTS_DIR "
 		    "to the plots/ directory of the source tree");
-}
-
-FILE *gp_atomic_open(const char *final_path, char **tmp, char *err, size_t err_len)
-{
-	char *copy = strdup(final_path), *path = NULL;
-	if (!copy) {
-		fail(err, err_len, "out of memory");
-		return NULL;
-	}
-	char *slash = strrchr(copy, '/');
-	const char *base = slash ? slash + 1 : copy;
-	if (slash)
-		*slash = '\0';
-	int rc = asprintf(&path, "%s/.%s.tmp-XXXXXX", slash ? copy : ".", base);
-	free(copy);
-	if (rc < 0) {
-		fail(err, err_len, "out of memory");
-		return NULL;
-	}
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		fail(err, err_len, "cannot create a temporary for %s: %s", final_path, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	fchmod(fd, 0644);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		fail(err, err_len, "fdopen: %s", strerror(errno));
-		close(fd);
-		unlink(path);
-		free(path);
-		return NULL;
-	}
-	*tmp = path;
-	return f;
-}
-
-int gp_atomic_commit(FILE *f, char *tmp, const char *final_path, char *err, size_t err_len)
-{
-	int bad = fflush(f) != 0 || ferror(f);
-	bad |= fclose(f) != 0;
-	if (bad) {
-		fail(err, err_len, "cannot write %s", final_path);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	if (rename(tmp, final_path) != 0) {
-		fail(err, err_len, "cannot rename into %s: %s", final_path, strerror(errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
-}
-
-void gp_atomic_abort(FILE *f, char *tmp)
-{
-	if (f)
-		fclose(f);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
 }
 
 /* gnuplot single-quoted strings: '' is a quote; nothing else is special. */
@@ -247,14 +183,14 @@ int gp_draw(const char *gnuplot, const char *scripts, const char *script, const 
 	for (size_t i = 0; i < n_formats; i++) {
 		char final[PATH_MAX], *tmp = NULL;
 		snprintf(final, sizeof(final), "%s.%s", out_base, formats[i]);
-		FILE *f = gp_atomic_open(final, &tmp, err, err_len);
+		FILE *f = atomic_file_open(final, &tmp, err, err_len);
 		if (!f)
 			return -1;
 		fclose(f); /* gnuplot writes it by name */
 		size_t cap = strlen(vars) + 3 * PATH_MAX + 64;
 		char *all = malloc(cap);
 		if (!all) {
-			gp_atomic_abort(NULL, tmp);
+			atomic_file_abort(NULL, tmp);
 			return fail(err, err_len, "out of memory");
 		}
 		snprintf(all, cap, "%s", vars);
@@ -272,7 +208,7 @@ int gp_draw(const char *gnuplot, const char *scripts, const char *script, const 
 		if (!rc && rename(tmp, final) != 0)
 			rc = fail(err, err_len, "cannot rename into %s: %s", final, strerror(errno));
 		if (rc) {
-			gp_atomic_abort(NULL, tmp);
+			atomic_file_abort(NULL, tmp);
 			return -1;
 		}
 		free(tmp);

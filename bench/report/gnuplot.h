@@ -8,7 +8,7 @@
  * name; only when gnuplot exits 0 and the file looks complete (PNG
  * signature, SVG closing tag) is it renamed into place, so a failed or
  * interrupted plot never leaves a half-written figure. Data files go
- * through the same temporary + rename.
+ * through the same temporary + rename (trace/atomic_file.h).
  *
  * Every function returns 0, or -1 with a message in ERR. Not thread-safe.
  */
@@ -20,12 +20,6 @@
 
 int gp_find_gnuplot(char *path, size_t len, char *err, size_t err_len);
 int gp_find_scripts(char *dir, size_t len, char *err, size_t err_len);
-
-/* A temporary file in the directory of FINAL_PATH; *tmp is malloc'd. */
-FILE *gp_atomic_open(const char *final_path, char **tmp, char *err, size_t err_len);
-/* Close, check, rename TMP to FINAL_PATH; frees TMP; removes it on error. */
-int gp_atomic_commit(FILE *f, char *tmp, const char *final_path, char *err, size_t err_len);
-void gp_atomic_abort(FILE *f, char *tmp);
 
 /* Append `name='value'` (quoted for gnuplot) or `name=value` to a -e text. */
 int gp_var_str(char *buf, size_t len, const char *name, const char *value);

@@ -18,6 +18,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "trace/atomic_file.h"
 #include "trace/stats.h"
 
 #ifndef RMEB_VERSION
@@ -127,58 +128,17 @@ static int make_dirs(const char *dir, char *err, size_t err_len)
 	return 0;
 }
 
-/* A temporary next to the final file: same filesystem, so rename is atomic. */
+/* A temporary for DIR/NAME beside it (trace/atomic_file.h). */
 static FILE *open_temp(const char *dir, const char *name, char **tmp_path, char *err, size_t err_len)
 {
-	char *path = NULL;
-	if (asprintf(&path, "%s/.%s.tmp-XXXXXX", dir, name) < 0) {
+	char *final = path_join(dir, name);
+	if (!final) {
 		fail(err, err_len, "out of memory");
 		return NULL;
 	}
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		fail(err, err_len, "cannot create a temporary file in %s: %s", dir, strerror(errno));
-		free(path);
-		return NULL;
-	}
-	fchmod(fd, 0644);
-	FILE *f = fdopen(fd, "w");
-	if (!f) {
-		fail(err, err_len, "fdopen: %s", strerror(errno));
-		close(fd);
-		unlink(path);
-		free(path);
-		return NULL;
-	}
-	*tmp_path = path;
+	FILE *f = atomic_file_open(final, tmp_path, err, err_len);
+	free(final);
 	return f;
-}
-
-/* Flush, fsync and close; the data is on disk before any rename. */
-static int sync_close(FILE *f, const char *what, char *err, size_t err_len)
-{
-	int rc = 0, e = 0;
-	if (fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (fclose(f) != 0 && rc == 0) {
-		rc = -1;
-		e = errno;
-	}
-	if (rc)
-		fail(err, err_len, "cannot write %s: %s", what, e ? strerror(e) : "I/O error");
-	return rc;
-}
-
-static int sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	if (fd < 0)
-		return -1;
-	int rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 static void write_faults_header(FILE *f)
@@ -820,7 +780,7 @@ static int write_json_temp(struct results_writer *w, const char *name, json_fill
 		fail(err, err_len, "results: cannot write %s in %s", name, w->dir);
 		return -1;
 	}
-	return sync_close(f, name, err, err_len);
+	return atomic_file_sync_close(f, name, err, err_len);
 }
 
 int results_commit(struct results_writer *w, char *err, size_t err_len)
@@ -838,7 +798,7 @@ int results_commit(struct results_writer *w, char *err, size_t err_len)
 	}
 	FILE *faults = w->faults;
 	w->faults = NULL;
-	if (sync_close(faults, "faults.csv", err, err_len) != 0)
+	if (atomic_file_sync_close(faults, "faults.csv", err, err_len) != 0)
 		goto out;
 	if (write_json_temp(w, "meta.json", write_meta, &meta_tmp, err, err_len) != 0 ||
 	    write_json_temp(w, "summary.json", write_summary, &summary_tmp, err, err_len) != 0)
@@ -853,7 +813,7 @@ int results_commit(struct results_writer *w, char *err, size_t err_len)
 			fail(err, err_len, "cannot remove old %s: %s", final_summary, strerror(errno));
 			goto out;
 		}
-		if (sync_dir(w->dir) != 0) {
+		if (atomic_file_sync_dir(w->dir) != 0) {
 			fail(err, err_len, "cannot sync %s: %s", w->dir, strerror(errno));
 			goto out;
 		}
@@ -863,7 +823,7 @@ int results_commit(struct results_writer *w, char *err, size_t err_len)
 		fail(err, err_len, "cannot rename results into %s: %s", w->dir, strerror(errno));
 		goto out;
 	}
-	if (sync_dir(w->dir) != 0) {
+	if (atomic_file_sync_dir(w->dir) != 0) {
 		fail(err, err_len, "cannot sync %s: %s", w->dir, strerror(errno));
 		goto out;
 	}
