@@ -103,7 +103,13 @@ static void provenance(const struct plot_ctx *c, const struct run_ref *refs, siz
 		base = base && base[1] ? base + 1 : c->dirs[i].path;
 		set_add(backends, sizeof(backends), report_meta_string(&c->dirs[i], "backend"));
 		set_add(revs, sizeof(revs), report_meta_string(&c->dirs[i], "git_rev"));
-		set_add(dirs, sizeof(dirs), base);
+		if (c->n_dirs > 1) {
+			char tagged[128];
+			snprintf(tagged, sizeof(tagged), "#%zu %s", i + 1, base);
+			set_add(dirs, sizeof(dirs), tagged);
+		} else {
+			set_add(dirs, sizeof(dirs), base);
+		}
 	}
 	snprintf(title_tag, tlen, "(%s, RMI ABI %s)", sources, abis[0] ? abis : "n/a: normal VM only");
 	const char *what = strstr(sources, RESULTS_SOURCE_SIM_MEASURED)
@@ -129,13 +135,27 @@ static int data_commit(struct plot_ctx *c, FILE *f, char *tmp, const char *path)
 	return atomic_file_commit(f, tmp, path, c->err, sizeof(c->err));
 }
 
-static void run_label(const struct plot_ctx *c, const struct results_run_summary *s, char *buf,
-		      size_t len)
+/* "#k " when several directories are drawn together (the footnote says
+ * which directory is #k), so equal configurations stay apart. */
+static const char *dir_tag(const struct plot_ctx *c, const struct report_dir *dir, char *buf,
+			   size_t len)
 {
+	buf[0] = '\0';
+	if (c->n_dirs > 1 && dir >= c->dirs && dir < c->dirs + c->n_dirs)
+		snprintf(buf, len, "#%u ", (unsigned)(dir - c->dirs) + 1);
+	return buf;
+}
+
+static void run_label(const struct plot_ctx *c, const struct report_dir *dir,
+		      const struct results_run_summary *s, char *buf, size_t len)
+{
+	char tag[24];
+
+	dir_tag(c, dir, tag, sizeof(tag));
 	if (c->multi_policy && strcmp(s->vm, "normal"))
-		snprintf(buf, len, "%s %s %s %s", s->vm, s->pattern, s->page, s->policy);
+		snprintf(buf, len, "%s%s %s %s %s", tag, s->vm, s->pattern, s->page, s->policy);
 	else
-		snprintf(buf, len, "%s %s %s", s->vm, s->pattern, s->page);
+		snprintf(buf, len, "%s%s %s %s", tag, s->vm, s->pattern, s->page);
 }
 
 /* Runs at the figure's vCPU count, optionally only one page size. */
@@ -250,7 +270,7 @@ static int fig_stages(struct plot_ctx *c)
 		fprintf(f, "\tfault_p50\n");
 		for (size_t i = 0; i < n; i++) {
 			char label[128];
-			run_label(c, refs[i].run->sum, label, sizeof(label));
+			run_label(c, refs[i].dir, refs[i].run->sum, label, sizeof(label));
 			fprintf(f, "\"%s\"", label);
 			for (int s = 0; s < STAGE_COUNT; s++) {
 				if (!used[s])
@@ -345,7 +365,7 @@ static int fig_cdf(struct plot_ctx *c)
 		}
 		stats_sort_u64(v, m);
 		char label[128];
-		run_label(c, s, label, sizeof(label));
+		run_label(c, refs[i].dir, s, label, sizeof(label));
 		fprintf(f, "%s\"latency_us\"\t\"%s\"\n", i ? "\n\n" : "", label);
 		/* Even steps in probability, then the tail (p99..max) finer. */
 		size_t last = SIZE_MAX;
@@ -419,8 +439,9 @@ static int fig_overhead(struct plot_ctx *c)
 				       r->pattern, r->page);
 				break;
 			}
-			char label[128];
-			snprintf(label, sizeof(label), "%s %s%s%s", r->pattern, r->page,
+			char label[128], tag[24];
+			snprintf(label, sizeof(label), "%s%s %s%s%s",
+				 dir_tag(c, refs[i].dir, tag, sizeof(tag)), r->pattern, r->page,
 				 c->multi_policy ? " " : "", c->multi_policy ? r->policy : "");
 			fprintf(f, "\"%s\"\t%.5f\t%.5f\t%.5f\t%.3f\t%.3f\t%zu\t%zu\n", label,
 				ci.ratio, ci.low, ci.high, (double)ma / 1000.0, (double)mb / 1000.0,
@@ -562,7 +583,7 @@ static int fig_scaling(struct plot_ctx *c)
 			if (s->vcpus != c->min_vcpus)
 				continue;
 			char label[128];
-			run_label(c, s, label, sizeof(label));
+			run_label(c, &c->dirs[d], s, label, sizeof(label));
 			fprintf(f, "%s\"vcpus\"\t\"%s\"\t\"ci_low_us\"\t\"ci_high_us\"\t\"kfaults_per_s\"\n",
 				n_lines ? "\n\n" : "", label);
 			for (size_t ci = 0; ci < n_counts; ci++)
