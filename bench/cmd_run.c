@@ -48,6 +48,7 @@ struct run_options {
 	uint64_t seed;
 	bool stage_timing;
 	bool prefault;
+	bool perf_stages;               /* --perf-stages */
 	int pin[KVM_MAX_VCPUS];
 	size_t n_pin;
 	const char *out;
@@ -96,6 +97,9 @@ static void run_usage(FILE *out)
 		"                        (i+2)-th (e.g. 0-3); default: one core per thread\n"
 		"                        when there are enough cores; off: no pinning\n"
 		"  --stage-timing on|off off: time whole faults only (overhead check)\n"
+		"  --perf-stages         sim: also read each vCPU's perf counter group at\n"
+		"                        every stage boundary and report counters per stage\n"
+		"                        (each read is timed into the stage it closes)\n"
 		"  --prefault on|off     sim: on (default): guest RAM is faulted in before the run,\n"
 		"                        as a VMM that preallocates; off: the first guest\n"
 		"                        touch of a page also pays the host's own page fault\n"
@@ -241,7 +245,7 @@ static int parse_positive(const char *opt, const char *text, double max, double 
 
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
        OPT_REPEAT, OPT_CI_TARGET, OPT_TIME_BUDGET, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD,
-       OPT_PREFAULT };
+       OPT_PREFAULT, OPT_PERF_STAGES };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -261,6 +265,7 @@ static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "stage-timing", required_argument, NULL, OPT_STAGE_TIMING },
 	{ "prefault", required_argument, NULL, OPT_PREFAULT },
+	{ "perf-stages", no_argument, NULL, OPT_PERF_STAGES },
 	{ "payload", required_argument, NULL, OPT_PAYLOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
@@ -337,6 +342,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 				return bad("--prefault: expected on or off");
 			o->prefault = !strcmp(optarg, "on");
 			break;
+		case OPT_PERF_STAGES: o->perf_stages = true; break;
 		case 'h': run_usage(stdout); return 1;
 		default:
 			snprintf(err, sizeof(err), "unknown or incomplete option '%s'",
@@ -418,6 +424,13 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			o->vcpus[o->n_vcpus++] = default_vcpus[i];
 	if (adaptive_opts && !o->repeat_auto)
 		return bad("--ci-target and --time-budget need --repeat auto");
+	/* Per-stage counters are read at the stage timer's boundaries. */
+	if (o->perf_stages && !o->stage_timing)
+		return bad("--perf-stages needs stage boundaries: it cannot run with "
+			   "--stage-timing off");
+	if (o->perf_stages && o->kvm)
+		return bad("--perf-stages: sim backend only (for a real VM see the perf "
+			   "stat / perf record recipes in docs/sim-backend.md)");
 	/* sim: the main thread takes the first listed CPU, vCPUs the rest. */
 	for (size_t i = 0; i < o->n_vcpus; i++)
 		if (o->n_pin && o->n_pin < o->vcpus[i] + !o->kvm) {
@@ -458,6 +471,7 @@ struct pooled {
 	uint64_t dropped, total_ns;
 	unsigned pooled_repeats;
 	struct run_perf_sum perf;
+	struct run_perf_stage_sum perf_stages;
 	struct run_repeats reps;
 };
 
@@ -465,6 +479,7 @@ struct pooled {
 static struct run_pinning pinning;
 static struct run_repeat_log repeat_log;
 static const struct cost_profile *run_profile;
+static double perf_read_cost_ns;   /* --perf-stages: one group read, median */
 
 static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
 {
@@ -475,6 +490,7 @@ static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
 		p->reps.n++;
 	}
 	run_perf_add(&p->perf, r, first);
+	run_perf_stage_add(&p->perf_stages, r, first);
 	if (r->n_faults && p->n_faults + r->n_faults > POOL_MAX_RECORDS) {
 		/* Over the cap: this repeat's records stay out (see above). */
 	} else if (r->n_faults) {
@@ -542,12 +558,16 @@ static void print_row(const struct sim_run_config *cfg, const char *abi, const s
 	fflush(stdout);
 }
 
+/* Extras of one run: about 30 fixed ones, plus with --perf-stages 5 for
+ * the run and up to 3 + 2 x counters per stage that occurred. */
+#define RUN_MAX_EXTRA (64 + 8 + STAGE_COUNT * (3 + 2 * SYS_PERF_COUNT))
+
 static int record_run(struct results_writer *w, const struct sim_run_config *cfg,
 		      const char *abi, const struct pooled *p, uint64_t repeat, bool o_kvm)
 {
 	const struct sim_run_result *r = &p->last;
 	char pg[16], err[256];
-	struct results_extra extra[64] = {
+	struct results_extra extra[RUN_MAX_EXTRA] = {
 		{ "repeat", (double)repeat },
 		{ "stage_timing", cfg->stage_timing ? 1 : 0 },
 		{ "prefault", cfg->fresh_backing ? 0 : 1 },
@@ -565,13 +585,18 @@ static int record_run(struct results_writer *w, const struct sim_run_config *cfg
 		{ "pin_failures", (double)r->pin_failures },
 	};
 	size_t n_extra = 0;
-	while (n_extra < 64 && extra[n_extra].name)
+	while (n_extra < RUN_MAX_EXTRA && extra[n_extra].name)
 		n_extra++;
-	n_extra += run_repeat_extras(&p->reps, extra + n_extra, 64 - n_extra);
-	n_extra += run_perf_extras(&p->perf, p->n_faults, extra + n_extra, 64 - n_extra);
+	n_extra += run_repeat_extras(&p->reps, extra + n_extra, RUN_MAX_EXTRA - n_extra);
+	n_extra += run_perf_extras(&p->perf, p->n_faults, extra + n_extra,
+				   RUN_MAX_EXTRA - n_extra);
 	if (cfg->vm == VM_REALM && !o_kvm)
 		n_extra += cost_profile_extras(run_profile, p->faults, p->n_faults,
-					       extra + n_extra, 64 - n_extra);
+					       extra + n_extra, RUN_MAX_EXTRA - n_extra);
+	if (cfg->perf_stages)
+		n_extra += run_perf_stage_extras(&p->perf_stages, p->n_faults,
+						 perf_read_cost_ns, extra + n_extra,
+						 RUN_MAX_EXTRA - n_extra);
 	struct results_run run = {
 		.vm = cfg->vm == VM_REALM ? "realm" : "normal",
 		.pattern = cfg->pattern->name,
@@ -627,6 +652,7 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 	if (!o->kvm) {
 		cfg->pin_cpus = run_pin_apply(&pinning, cfg->vcpus, vcpu_pu);
 		cfg->perf_counters = true;
+		cfg->perf_stages = o->perf_stages;
 	}
 	uint64_t t0 = stage_clock_now();
 	pool.reps.stop = o->repeat_auto ? STOP_MAX_REPEATS : STOP_COUNT;
@@ -754,10 +780,14 @@ static int write_meta_extras(struct results_writer *w, const struct run_options 
 /* sim: pin plans, perf availability, topology.xml and repeats.csv, all
  * before summary.json (written last by the commit) marks the directory
  * complete. */
-static int finish_sim_results(struct results_writer *w, const char *out)
+static int finish_sim_results(struct results_writer *w, const char *out, bool perf_stages)
 {
 	char err[256];
 
+	if (perf_stages && run_perf_stage_meta(w, perf_read_cost_ns, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench run: %s\n", err);
+		return -1;
+	}
 	if ((run_profile->smc_ns > 0 &&
 	     (results_meta_add_string(w, "profile_source", run_profile->source, err, sizeof(err)) ||
 	      results_meta_add_string(w, "profile_not_modeled", run_profile->not_modeled, err,
@@ -791,6 +821,8 @@ int cmd_run(int argc, char **argv)
 	if (o.kvm && kvm_preflight(&o))
 		return 2;
 	run_profile = cost_profile_find(o.profile);
+	if (o.perf_stages)
+		perf_read_cost_ns = run_perf_read_cost_ns();
 	if (!o.kvm && run_pin_init(&pinning, o.pin_arg, o.vcpus, o.n_vcpus, err, sizeof(err))) {
 		fprintf(stderr, "rme-bench run: %s\n", err);
 		run_pin_free(&pinning);
@@ -839,7 +871,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	if (!ret && !o.kvm)
-		ret = finish_sim_results(w, out);
+		ret = finish_sim_results(w, out, o.perf_stages);
 	run_pin_free(&pinning);
 	run_repeat_log_free(&repeat_log);
 	if (ret) {

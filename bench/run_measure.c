@@ -10,12 +10,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "kvm/policy.h"
 #include "sys/perf.h"
 #include "trace/atomic_file.h"
+#include "trace/stage_clock.h"
 #include "trace/stats.h"
 
 /* ---- pinning ---- */
@@ -231,6 +233,157 @@ size_t run_perf_extras(const struct run_perf_sum *s, uint64_t faults,
 	if (n < max && s->runs_read)
 		out[n++] = (struct results_extra){ "perf.multiplexed", s->multiplexed ? 1 : 0 };
 	return n;
+}
+
+/* ---- per-stage counters (--perf-stages) ---- */
+
+void run_perf_stage_add(struct run_perf_stage_sum *s, const struct sim_run_result *r,
+			bool first)
+{
+	struct sim_perf_stages *a = &s->s;
+	const struct sim_perf_stages *b = &r->perf_stages;
+
+	if (first) {
+		memset(s, 0, sizeof(*s));
+		for (int c = 0; c < SYS_PERF_COUNT; c++)
+			a->available[c] = true;
+	}
+	if (!r->perf_stages_read) {
+		for (int c = 0; c < SYS_PERF_COUNT; c++)
+			a->available[c] = false;
+		return;
+	}
+	s->runs_read++;
+	a->reads += b->reads;
+	a->read_failures += b->read_failures;
+	a->minflt_run += b->minflt_run;
+	a->multiplexed |= b->multiplexed;
+	for (int c = 0; c < SYS_PERF_COUNT; c++)
+		a->available[c] &= b->available[c];
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		a->marks[st] += b->marks[st];
+		a->minflt[st] += b->minflt[st];
+		a->never_counted[st] |= b->never_counted[st];
+		for (int c = 0; c < SYS_PERF_COUNT; c++)
+			a->value[st][c] += b->value[st][c];
+	}
+}
+
+size_t run_perf_stage_extras(const struct run_perf_stage_sum *s, uint64_t faults,
+			     double read_cost_ns, struct results_extra *out, size_t max)
+{
+	/* Names are copied by the results writer; one buffer per slot. */
+	static char names[STAGE_COUNT][SYS_PERF_COUNT + 2][2][64];
+	const struct sim_perf_stages *a = &s->s;
+	double per = faults ? 1.0 / (double)faults : 0;
+	size_t n = 0;
+
+	if (!s->runs_read || max < 4)
+		return 0;
+	out[n++] = (struct results_extra){ "perf_stages", 1 };
+	out[n++] = (struct results_extra){ "perf_stage.reads_per_fault",
+					   (double)a->reads * per };
+	out[n++] = (struct results_extra){ "perf_stage.read_cost_ns",
+					   read_cost_ns > 0 ? read_cost_ns : 0 };
+	out[n++] = (struct results_extra){ "perf_stage.multiplexed", a->multiplexed ? 1 : 0 };
+	if (n < max)
+		out[n++] = (struct results_extra){ "perf_stage.minor-faults", (double)a->minflt_run };
+	for (int st = 0; st < STAGE_COUNT; st++) {
+		const char *sn = stage_name((enum stage)st);
+		if (!a->marks[st] || n >= max)
+			continue;
+		snprintf(names[st][SYS_PERF_COUNT][0], 64, "perf_stage.%s.marks", sn);
+		out[n++] = (struct results_extra){ names[st][SYS_PERF_COUNT][0],
+						   (double)a->marks[st] };
+		if (n + 2 <= max) {
+			char (*mn)[64] = names[st][SYS_PERF_COUNT + 1];
+			snprintf(mn[0], 64, "perf_stage.%s.minor-faults", sn);
+			snprintf(mn[1], 64, "perf_stage.%s.minor-faults_per_fault", sn);
+			out[n++] = (struct results_extra){ mn[0], (double)a->minflt[st] };
+			out[n++] = (struct results_extra){ mn[1], (double)a->minflt[st] * per };
+		}
+		for (int c = 0; c < SYS_PERF_COUNT && n + 2 <= max; c++) {
+			if (!a->available[c] || a->never_counted[st])
+				continue;
+			const char *cn = sys_perf_counter_name((enum sys_perf_counter)c);
+			snprintf(names[st][c][0], 64, "perf_stage.%s.%s", sn, cn);
+			snprintf(names[st][c][1], 64, "perf_stage.%s.%s_per_fault", sn, cn);
+			out[n++] = (struct results_extra){ names[st][c][0], a->value[st][c] };
+			out[n++] = (struct results_extra){ names[st][c][1], a->value[st][c] * per };
+		}
+	}
+	return n;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+double run_perf_read_cost_ns(void)
+{
+	enum { READS = 2000 };
+	static uint64_t t[READS];
+	struct sys_perf_group *g = sys_perf_open();
+	struct sys_perf_sample smp;
+	double ret = -1;
+
+	if (!g)
+		return -1;
+	if (sys_perf_available_count(g)) {
+		for (int i = 0; i < READS; i++) {
+			struct rusage ru;
+			uint64_t a = stage_clock_now();
+			int e = sys_perf_read(g, &smp) | getrusage(RUSAGE_THREAD, &ru);
+			t[i] = stage_clock_now() - a;
+			if (e)
+				goto out;
+		}
+		qsort(t, READS, sizeof(t[0]), cmp_u64);
+		ret = (double)stage_clock_ticks_to_ns(t[READS / 2]);
+	}
+out:
+	sys_perf_close(g);
+	return ret;
+}
+
+int run_perf_stage_meta(struct results_writer *w, double read_cost_ns, char *err,
+			size_t len)
+{
+	struct sys_perf_group *g = sys_perf_open();
+	char buf[2048];
+	size_t n = 0;
+
+	if (!g) {
+		snprintf(err, len, "perf: out of memory");
+		return -1;
+	}
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "{\"on\": true, \"counters\": [");
+	for (int c = 0, first = 1; c < SYS_PERF_COUNT; c++) {
+		if (!sys_perf_available(g, (enum sys_perf_counter)c))
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s\"%s\"", first ? "" : ", ",
+				      sys_perf_counter_name((enum sys_perf_counter)c));
+		first = 0;
+	}
+	sys_perf_close(g);
+	snprintf(buf + n, sizeof(buf) - n,
+		 "], \"also\": \"minor-faults (getrusage RUSAGE_THREAD, not a perf event)\", "
+		 "\"read_cost_ns_median\": %.0f, \"note\": \"each stage boundary of a "
+		 "fault reads the vCPU thread's perf group once (one read()) and its "
+		 "minor-fault count (one getrusage()); the delta goes to the stage the "
+		 "boundary closes, and the reads' own cost (read_cost_ns_median per "
+		 "boundary) is timed into that stage's time and counted in its counters: "
+		 "stage times of this run are not comparable with runs without "
+		 "--perf-stages. rec_exit and rec_enter have no counters (their ends are "
+		 "stamped by the guest clock); unattributed counts only the intervals the "
+		 "host explicitly skips, not its computed remainder. perf page-faults "
+		 "misses faults the kernel takes for the thread (get_user_pages, "
+		 "MADV_POPULATE_WRITE: page_pin's); minor-faults counts them. "
+		 "Unavailable counters are listed in perf\"}",
+		 read_cost_ns > 0 ? read_cost_ns : 0);
+	return results_meta_add_json(w, "perf_stages", buf, err, len);
 }
 
 /* ---- repetitions ---- */

@@ -62,6 +62,34 @@ void run_perf_add(struct run_perf_sum *s, const struct sim_run_result *r, bool f
 size_t run_perf_extras(const struct run_perf_sum *s, uint64_t faults,
 		       struct results_extra *out, size_t max);
 
+/* --perf-stages: per-stage counters summed over repeats (a counter is
+ * kept only if every repeat had it). Extras per stage with marks, per
+ * available counter: "perf_stage.<stage>.<counter>" (total) and
+ * "perf_stage.<stage>.<counter>_per_fault" (total / faults of the run),
+ * plus "perf_stage.<stage>.marks" and "perf_stage.<stage>.minor-faults"
+ * (+ "_per_fault"; getrusage, which unlike perf's page-faults sees
+ * page_pin's get_user_pages-style faults); and for the run "perf_stages"
+ * (1), "perf_stage.reads_per_fault", "perf_stage.read_cost_ns" (the
+ * median cost of one boundary's reads measured at start: each is timed
+ * into the stage it closes, so stage times of such a run are not
+ * comparable with a run without --perf-stages), "perf_stage.multiplexed"
+ * and "perf_stage.minor-faults" (over the whole run phase). */
+struct run_perf_stage_sum {
+	unsigned runs_read;
+	struct sim_perf_stages s;
+};
+void run_perf_stage_add(struct run_perf_stage_sum *s, const struct sim_run_result *r,
+			bool first);
+size_t run_perf_stage_extras(const struct run_perf_stage_sum *s, uint64_t faults,
+			     double read_cost_ns, struct results_extra *out, size_t max);
+/* Median cost of one boundary's reads (group read() + getrusage()) in
+ * this (main) thread, in ns, over 2000 reads; < 0 when no group with any
+ * counter opens. */
+double run_perf_read_cost_ns(void);
+/* meta.json "perf_stages": on, counters, read cost and the caveat. */
+int run_perf_stage_meta(struct results_writer *w, double read_cost_ns, char *err,
+			size_t len);
+
 /* Repetitions: per-repeat medians of the whole-fault time. */
 #define RUN_MAX_REPEATS 1000
 enum run_repeat_stop { STOP_COUNT, STOP_CI_REACHED, STOP_BUDGET, STOP_MAX_REPEATS };

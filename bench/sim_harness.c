@@ -10,12 +10,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "kvm/policy.h"
 #include "payload/sim_runtime.h"
 #include "phys/phys.h"
 #include "trace/fault_log.h"
 #include "trace/stage_clock.h"
+
+/* One vCPU thread's per-stage counters (cfg.perf_stages): written only
+ * by its thread, from the stage timer's mark hook; read after the join. */
+struct stage_perf_acc {
+	struct sys_perf_group *g;
+	struct sys_perf_sample last;
+	bool have_last;
+	uint64_t raw[STAGE_COUNT][SYS_PERF_COUNT];
+	uint64_t enabled_ns[STAGE_COUNT], running_ns[STAGE_COUNT];
+	uint64_t marks[STAGE_COUNT];
+	uint64_t minflt[STAGE_COUNT];  /* getrusage(RUSAGE_THREAD) minor faults */
+	uint64_t last_minflt;
+	uint64_t reads, read_failures;
+};
 
 struct vcpu_thread {
 	pthread_t thread;
@@ -27,12 +42,59 @@ struct vcpu_thread {
 	bool perf;
 	struct sys_perf_delta perf_delta;
 	bool perf_ok;
+	bool perf_stages;
+	struct stage_perf_acc stage_perf;
+	uint64_t minflt_run;
 	int ret;
 	char error[256];
 };
 
 static uint64_t payload_exit_ts(void *ctx) { return sim_payload_exit_ts(ctx); }
 static uint64_t payload_resume_ts(void *ctx) { return sim_payload_resume_ts(ctx); }
+
+static uint64_t grew(uint64_t after, uint64_t before)
+{
+	return after >= before ? after - before : 0;
+}
+
+/* This thread's minor faults so far. Unlike perf's page-faults event it
+ * also counts faults taken inside the kernel on the thread's behalf
+ * (get_user_pages, MADV_POPULATE_WRITE: how page_pin faults pages in),
+ * which the perf event does not see (they have no user register state). */
+static uint64_t thread_minflt(void)
+{
+	struct rusage ru;
+	return getrusage(RUSAGE_THREAD, &ru) ? 0 : (uint64_t)ru.ru_minflt;
+}
+
+/* Stage timer mark hook: one read() of the group and one getrusage(); the
+ * delta since the previous boundary goes to the stage being closed
+ * (STAGE_COUNT: the fault's start, a new baseline). No locks, no
+ * allocation. */
+static void stage_perf_hook(void *ctx, enum stage closed)
+{
+	struct stage_perf_acc *a = ctx;
+	struct sys_perf_sample now;
+	uint64_t minflt = thread_minflt();
+
+	a->reads++;
+	if (sys_perf_read(a->g, &now)) {
+		a->read_failures++;
+		a->have_last = false;
+		return;
+	}
+	if ((unsigned)closed < STAGE_COUNT && a->have_last) {
+		for (int c = 0; c < SYS_PERF_COUNT; c++)
+			a->raw[closed][c] += grew(now.value[c], a->last.value[c]);
+		a->enabled_ns[closed] += grew(now.time_enabled_ns, a->last.time_enabled_ns);
+		a->running_ns[closed] += grew(now.time_running_ns, a->last.time_running_ns);
+		a->marks[closed]++;
+		a->minflt[closed] += grew(minflt, a->last_minflt);
+	}
+	a->last_minflt = minflt;
+	a->last = now;
+	a->have_last = true;
+}
 
 static void *vcpu_thread_main(void *arg)
 {
@@ -48,13 +110,22 @@ static void *vcpu_thread_main(void *arg)
 	 * the counters is not part of the run. */
 	struct sys_perf_group *g = t->perf ? sys_perf_open() : NULL;
 	struct sys_perf_sample before, after;
+	if (g && t->perf_stages) {
+		t->stage_perf.g = g;
+		stage_timer_set_hook(&t->vcpu->fault.timer, stage_perf_hook, &t->stage_perf);
+	}
 	pthread_barrier_wait(t->start);
 	bool have_before = g && !sys_perf_read(g, &before);
+	uint64_t minflt0 = thread_minflt();
 	t->ret = kvm_vcpu_run(t->vcpu);
+	t->minflt_run = thread_minflt() - minflt0;
 	if (have_before && !sys_perf_read(g, &after)) {
 		sys_perf_delta(g, &before, &after, &t->perf_delta);
 		t->perf_ok = !t->perf_delta.never_counted;
 	}
+	/* The group goes away: no mark after this may read it. */
+	stage_timer_set_hook(&t->vcpu->fault.timer, NULL, NULL);
+	t->stage_perf.g = NULL;
 	sys_perf_close(g);
 	if (t->ret < 0)
 		snprintf(t->error, sizeof(t->error), "vcpu %u: %s", t->vcpu->id,
@@ -149,6 +220,7 @@ static int add_vcpus(const struct sim_run_config *cfg, struct sim_env *env,
 			return fail(res, "create vCPU", kvm_last_error());
 		t->pin_cpu = cfg->pin_cpus ? cfg->pin_cpus[i] : -1;
 		t->perf = cfg->perf_counters;
+		t->perf_stages = cfg->perf_counters && cfg->perf_stages;
 	}
 	if (kvm_vm_finalize(kvm))
 		return fail(res, "finalize VM", kvm_last_error());
@@ -277,6 +349,57 @@ static void collect_perf(const struct sim_run_config *cfg, struct sim_env *env,
 			res->perf_value[c] = 0;
 }
 
+/* Merge the vCPUs' per-stage accumulators (after the join). A counter
+ * is available only if every vCPU's group had it and no read failed; a
+ * stage's values are scaled by its own enabled/running time. */
+static void collect_perf_stages(const struct sim_run_config *cfg, struct sim_env *env,
+				struct sim_run_result *res)
+{
+	struct sim_perf_stages *ps = &res->perf_stages;
+	uint64_t enabled[STAGE_COUNT] = { 0 }, running[STAGE_COUNT] = { 0 };
+	uint64_t raw[STAGE_COUNT][SYS_PERF_COUNT];
+
+	if (!cfg->perf_counters || !cfg->perf_stages || !res->perf_read)
+		return;
+	memset(raw, 0, sizeof(raw));
+	memset(ps, 0, sizeof(*ps));
+	for (int c = 0; c < SYS_PERF_COUNT; c++)
+		ps->available[c] = res->perf_available[c];
+	for (unsigned i = 0; i < cfg->vcpus; i++) {
+		const struct stage_perf_acc *a = &env->threads[i].stage_perf;
+		ps->reads += a->reads;
+		ps->read_failures += a->read_failures;
+		ps->minflt_run += env->threads[i].minflt_run;
+		for (int s = 0; s < STAGE_COUNT; s++) {
+			ps->marks[s] += a->marks[s];
+			ps->minflt[s] += a->minflt[s];
+			enabled[s] += a->enabled_ns[s];
+			running[s] += a->running_ns[s];
+			for (int c = 0; c < SYS_PERF_COUNT; c++)
+				raw[s][c] += a->raw[s][c];
+		}
+	}
+	if (ps->read_failures)
+		for (int c = 0; c < SYS_PERF_COUNT; c++)
+			ps->available[c] = false;
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		double scale = 1.0;
+		if (running[s] < enabled[s]) {
+			ps->multiplexed = true;
+			if (!running[s]) {
+				ps->never_counted[s] = true;
+				continue;
+			}
+			scale = (double)enabled[s] / (double)running[s];
+		}
+		for (int c = 0; c < SYS_PERF_COUNT; c++)
+			if (ps->available[c])
+				ps->value[s][c] = (double)raw[s][c] *
+						  (c == SYS_PERF_TASK_CLOCK ? 1.0 : scale);
+	}
+	res->perf_stages_read = true;
+}
+
 static int collect_faults(struct sim_env *env, struct sim_run_result *res)
 {
 	struct fault_log *logs[KVM_MAX_VCPUS];
@@ -305,6 +428,7 @@ int sim_run(const struct sim_run_config *cfg, struct sim_run_result *res)
 	if (!ret) {
 		collect_counts(&env, res);
 		collect_perf(cfg, &env, res);
+		collect_perf_stages(cfg, &env, res);
 		ret = collect_faults(&env, res);
 	}
 	env_destroy(&env, res);

@@ -6,7 +6,10 @@
  * run phase only (realm creation and teardown excluded), and what the
  * guests saw. One configuration per call, in fresh state every time.
  * Optionally each vCPU thread is pinned and counted with a perf group
- * (opened in the thread, read around the run phase only).
+ * (opened in the thread, read around the run phase only), and with
+ * perf_stages the same group is also read at every stage boundary of
+ * every fault (a stage timer mark hook) and the deltas summed per stage
+ * in per-vCPU accumulators, merged after the threads are joined.
  *
  * Failure: -1 with a message in result->error; nothing is leaked.
  */
@@ -36,6 +39,34 @@ struct sim_run_config {
 	bool overlap;           /* every vCPU on the same pages */
 	const int *pin_cpus;    /* vCPU i -> OS CPU, or NULL: unpinned */
 	bool perf_counters;     /* count each vCPU thread (host/sys/perf.h) */
+	bool perf_stages;       /* and per stage (needs perf_counters and
+				 * stage_timing; each read is timed into
+				 * the stage it closes) */
+};
+
+/* Per-stage counters of a run, summed over vCPUs: value[s][c] is the sum
+ * of counter c's deltas over every interval closed by a mark of stage s
+ * (from the previous mark, or from the fault's start), scaled per stage by
+ * enabled/running time when the group was multiplexed. marks[s] counts
+ * those intervals (a stage marked twice in a fault counts twice). Stages
+ * whose end is stamped elsewhere (rec_exit, rec_enter: the guest clock;
+ * unattributed) have no counters. available[c]: every vCPU's group had c
+ * and every read succeeded; never_counted[s]: a multiplexed group never
+ * ran during stage s (its values are unknown and left out). */
+struct sim_perf_stages {
+	uint64_t marks[STAGE_COUNT];
+	/* Minor faults of the vCPU threads (getrusage(RUSAGE_THREAD), read
+	 * with the group at each boundary): per stage and over the run phase.
+	 * perf's page-faults event misses faults the kernel takes for the
+	 * thread (get_user_pages, MADV_POPULATE_WRITE, i.e. page_pin's). */
+	uint64_t minflt[STAGE_COUNT];
+	uint64_t minflt_run;
+	uint64_t reads;                /* boundaries read, starts included */
+	uint64_t read_failures;
+	double value[STAGE_COUNT][SYS_PERF_COUNT];
+	bool available[SYS_PERF_COUNT];
+	bool never_counted[STAGE_COUNT];
+	bool multiplexed;
 };
 
 #define SIM_MAX_COUNTS 48
@@ -61,6 +92,8 @@ struct sim_run_result {
 	double perf_value[SYS_PERF_COUNT];
 	bool perf_available[SYS_PERF_COUNT];
 	unsigned pin_failures;
+	bool perf_stages_read;         /* cfg.perf_stages and every group opened */
+	struct sim_perf_stages perf_stages;
 	char error[256];
 };
 

@@ -2,7 +2,8 @@
  * Stage timer: splits one fault's time into stages, on the hot path.
  *
  * Contract: a timer belongs to one thread (one vCPU) and is reused for
- * every fault it handles; it never locks, allocates or calls the kernel.
+ * every fault it handles; it never locks, allocates or calls the kernel
+ * (a bound mark hook, below, may call the kernel; nothing else does).
  *
  *   stage_timer_start(t, rec)       stamp t0, bind the record
  *   stage_mark(t, STAGE_X)          ticks since the previous mark -> X
@@ -23,6 +24,16 @@
  * The tick -> ns scale is bound at init (NULL = the calibrated clock).
  * The caller fills the record's identity fields (ipa, vcpu, kind, level,
  * rmi_calls); start leaves them alone.
+ *
+ * Mark hook (optional, `run --perf-stages`): this module stays the one
+ * owner of stage boundaries; a hook bound with stage_timer_set_hook() is
+ * told of each boundary on the marking thread. start calls it with
+ * STAGE_COUNT (a new baseline, before the fault's first stage);
+ * stage_mark calls it with the stage being closed *before* it reads the
+ * clock, so whatever the hook costs is timed into the stage it closes.
+ * The *_at variants and stage_add_ticks (intervals stamped by someone
+ * else, e.g. the guest) never call it: there is no boundary on this
+ * thread to read anything at. A disabled timer never calls it.
  */
 #ifndef TRACE_STAGE_TIMER_H
 #define TRACE_STAGE_TIMER_H
@@ -34,8 +45,12 @@
 #include "trace/stage.h"
 #include "trace/stage_clock.h"
 
+typedef void (*stage_mark_hook_fn)(void *ctx, enum stage closed);
+
 struct stage_timer {
 	struct fault_record *rec;
+	stage_mark_hook_fn hook; /* NULL: no hook (the default) */
+	void *hook_ctx;
 	const struct stage_clock_scale *scale;
 	uint64_t t0;   /* start of the fault, ticks */
 	uint64_t last; /* end of the latest attributed interval */
@@ -51,9 +66,19 @@ static inline void stage_timer_init(struct stage_timer *t, bool enabled,
 	t->scale = scale ? scale : stage_clock_scale();
 }
 
+/* Bind (or with NULL unbind) the mark hook; survives start and stop. */
+static inline void stage_timer_set_hook(struct stage_timer *t, stage_mark_hook_fn hook,
+					void *ctx)
+{
+	t->hook = hook;
+	t->hook_ctx = ctx;
+}
+
 static inline void stage_timer_start_at(struct stage_timer *t,
 					struct fault_record *rec, uint64_t now)
 {
+	if (t->hook && t->enabled)
+		t->hook(t->hook_ctx, STAGE_COUNT);
 	t->rec = rec;
 	t->t0 = now;
 	t->last = now;
@@ -80,6 +105,8 @@ static inline void stage_mark(struct stage_timer *t, enum stage s)
 {
 	if (!t->enabled)
 		return;
+	if (t->hook)
+		t->hook(t->hook_ctx, s);
 	stage_mark_at(t, s, stage_clock_now());
 }
 
