@@ -15,12 +15,12 @@ bash scripts/deps.sh test qemu
 jobs=$(nproc 2>/dev/null || echo 2)
 
 build() { # dir build-type sanitizers
-	cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$2" -DRMEB_SANITIZE="$3" >/dev/null
+	cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$2" -DRMEB_SANITIZE="$3" -DRMEB_TESTS=all >/dev/null
 	cmake --build "$1" -j "$jobs" >/dev/null
 }
 
-echo "== Release build (as scripts/run.sh builds it)"
-build build-release Release ""
+echo "== Release build, tests included (scripts/run.sh builds rme-bench this way)"
+build build-release-check Release ""
 
 echo "== ThreadSanitizer build: threaded tests"
 build build-tsan Debug thread
