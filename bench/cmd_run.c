@@ -467,7 +467,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 struct pooled {
 	struct fault_record *faults;
 	size_t n_faults;
-	struct sim_run_result last;    /* counts summed into here */
+	struct run_result last;    /* counts summed into here */
 	uint64_t dropped, total_ns;
 	unsigned pooled_repeats;
 	struct run_perf_sum perf;
@@ -481,7 +481,7 @@ static struct run_repeat_log repeat_log;
 static const struct cost_profile *run_profile;
 static double perf_read_cost_ns;   /* --perf-stages: one group read, median */
 
-static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
+static int pool_add(struct pooled *p, struct run_result *r, bool first)
 {
 	if (p->reps.n < RUN_MAX_REPEATS) {
 		p->reps.p50[p->reps.n] = run_median_ns(r);
@@ -516,9 +516,9 @@ static int pool_add(struct pooled *p, struct sim_run_result *r, bool first)
 		size_t j = 0;
 		while (j < p->last.n_counts && strcmp(p->last.counts[j].name, r->counts[i].name))
 			j++;
-		if (j == p->last.n_counts && j < SIM_MAX_COUNTS)
+		if (j == p->last.n_counts && j < RUN_MAX_COUNTS)
 			p->last.counts[p->last.n_counts++] = (struct results_count){ r->counts[i].name, 0 };
-		if (j < SIM_MAX_COUNTS)
+		if (j < RUN_MAX_COUNTS)
 			p->last.counts[j].count += r->counts[i].count;
 	}
 #define SUM(f) p->last.f += r->f
@@ -536,7 +536,7 @@ static void print_header(void)
 	       "rmi/flt", "faults/s");
 }
 
-static void print_row(const struct sim_run_config *cfg, const char *abi, const struct pooled *p)
+static void print_row(const struct run_config *cfg, const char *abi, const struct pooled *p)
 {
 	uint64_t *samples = malloc((p->n_faults ? p->n_faults : 1) * sizeof(*samples));
 	struct sample_stats st = { 0 };
@@ -562,10 +562,10 @@ static void print_row(const struct sim_run_config *cfg, const char *abi, const s
  * the run and up to 3 + 2 x counters per stage that occurred. */
 #define RUN_MAX_EXTRA (64 + 8 + STAGE_COUNT * (3 + 2 * SYS_PERF_COUNT))
 
-static int record_run(struct results_writer *w, const struct sim_run_config *cfg,
+static int record_run(struct results_writer *w, const struct run_config *cfg,
 		      const char *abi, const struct pooled *p, uint64_t repeat, bool o_kvm)
 {
-	const struct sim_run_result *r = &p->last;
+	const struct run_result *r = &p->last;
 	char pg[16], err[256];
 	struct results_extra extra[RUN_MAX_EXTRA] = {
 		{ "repeat", (double)repeat },
@@ -641,8 +641,8 @@ static bool adaptive_done(const struct run_options *o, struct run_repeats *reps,
 	return false;
 }
 
-static int run_config(struct results_writer *w, const struct run_options *o,
-		      struct sim_run_config *cfg)
+static int run_one_config(struct results_writer *w, const struct run_options *o,
+		      struct run_config *cfg)
 {
 	const char *abi = cfg->vm == VM_REALM ? (cfg->policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0")
 					      : "-";
@@ -659,7 +659,7 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 	for (uint64_t rep = 0; rep < o->repeat && !ret; rep++) {
 		if (o->repeat_auto && rep && adaptive_done(o, &pool.reps, t0))
 			break;
-		struct sim_run_result r;
+		struct run_result r;
 		cfg->seed = o->seed + rep;
 		if (o->kvm ? vmm_run(cfg, &o->vmm, &r) : sim_run(cfg, &r)) {
 			fprintf(stderr, "rme-bench run: %s %s %s: %s\n",
@@ -674,7 +674,7 @@ static int run_config(struct results_writer *w, const struct run_options *o,
 		}
 		if (pool_add(&pool, &r, rep == 0))
 			ret = -1;
-		sim_run_result_free(&r);
+		run_result_free(&r);
 	}
 	if (!ret) {
 		print_row(cfg, abi, &pool);
@@ -705,7 +705,7 @@ static int kvm_preflight(const struct run_options *o)
 			for (int vm = 0; vm < 2; vm++) {
 				if ((vm == 0 && !o->want_realm) || (vm == 1 && !o->want_normal))
 					continue;
-				struct sim_run_config cfg = {
+				struct run_config cfg = {
 					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
 					.pattern = o->patterns[pi], .size = o->size,
 					.page = o->page ? o->page : default_page_for(o->patterns[pi]),
@@ -855,7 +855,7 @@ int cmd_run(int argc, char **argv)
 			for (int vm = 0; vm < 2 && !ret; vm++) {
 				if ((vm == 0 && !o.want_realm) || (vm == 1 && !o.want_normal))
 					continue;
-				struct sim_run_config cfg = {
+				struct run_config cfg = {
 					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
 					.policy = vm == 0 ? o.realm_policy : kvm_policy_find("normal"),
 					.pattern = o.patterns[pi],
@@ -866,7 +866,7 @@ int cmd_run(int argc, char **argv)
 					.fresh_backing = !o.prefault,
 					.pin_cpus = o.n_pin ? o.pin : NULL,
 				};
-				ret = run_config(w, &o, &cfg);
+				ret = run_one_config(w, &o, &cfg);
 			}
 		}
 	}

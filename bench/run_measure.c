@@ -193,7 +193,7 @@ int run_perf_meta(struct results_writer *w, char *err, size_t len)
 	return ret;
 }
 
-void run_perf_add(struct run_perf_sum *s, const struct sim_run_result *r, bool first)
+void run_perf_add(struct run_perf_sum *s, const struct run_result *r, bool first)
 {
 	if (first) {
 		memset(s, 0, sizeof(*s));
@@ -237,11 +237,11 @@ size_t run_perf_extras(const struct run_perf_sum *s, uint64_t faults,
 
 /* ---- per-stage counters (--perf-stages) ---- */
 
-void run_perf_stage_add(struct run_perf_stage_sum *s, const struct sim_run_result *r,
+void run_perf_stage_add(struct run_perf_stage_sum *s, const struct run_result *r,
 			bool first)
 {
-	struct sim_perf_stages *a = &s->s;
-	const struct sim_perf_stages *b = &r->perf_stages;
+	struct run_perf_stages *a = &s->s;
+	const struct run_perf_stages *b = &r->perf_stages;
 
 	if (first) {
 		memset(s, 0, sizeof(*s));
@@ -274,7 +274,7 @@ size_t run_perf_stage_extras(const struct run_perf_stage_sum *s, uint64_t faults
 {
 	/* Names are copied by the results writer; one buffer per slot. */
 	static char names[STAGE_COUNT][SYS_PERF_COUNT + 2][2][64];
-	const struct sim_perf_stages *a = &s->s;
+	const struct run_perf_stages *a = &s->s;
 	double per = faults ? 1.0 / (double)faults : 0;
 	size_t n = 0;
 
@@ -388,7 +388,7 @@ int run_perf_stage_meta(struct results_writer *w, double read_cost_ns, char *err
 
 /* ---- repetitions ---- */
 
-uint64_t run_median_ns(const struct sim_run_result *r)
+uint64_t run_median_ns(const struct run_result *r)
 {
 	uint64_t *t = malloc((r->n_faults ? r->n_faults : 1) * sizeof(*t));
 	uint64_t m = 0;
@@ -479,7 +479,7 @@ static int log_printf(struct run_repeat_log *log, const char *fmt, ...)
 	}
 }
 
-int run_repeat_log_add(struct run_repeat_log *log, int run_id, const struct sim_run_config *cfg,
+int run_repeat_log_add(struct run_repeat_log *log, int run_id, const struct run_config *cfg,
 		       const char *abi, const struct run_repeats *rep)
 {
 	char pg[16];

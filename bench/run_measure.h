@@ -58,7 +58,7 @@ struct run_perf_sum {
 	double value[SYS_PERF_COUNT];
 	bool available[SYS_PERF_COUNT];
 };
-void run_perf_add(struct run_perf_sum *s, const struct sim_run_result *r, bool first);
+void run_perf_add(struct run_perf_sum *s, const struct run_result *r, bool first);
 size_t run_perf_extras(const struct run_perf_sum *s, uint64_t faults,
 		       struct results_extra *out, size_t max);
 
@@ -76,9 +76,9 @@ size_t run_perf_extras(const struct run_perf_sum *s, uint64_t faults,
  * and "perf_stage.minor-faults" (over the whole run phase). */
 struct run_perf_stage_sum {
 	unsigned runs_read;
-	struct sim_perf_stages s;
+	struct run_perf_stages s;
 };
-void run_perf_stage_add(struct run_perf_stage_sum *s, const struct sim_run_result *r,
+void run_perf_stage_add(struct run_perf_stage_sum *s, const struct run_result *r,
 			bool first);
 size_t run_perf_stage_extras(const struct run_perf_stage_sum *s, uint64_t faults,
 			     double read_cost_ns, struct results_extra *out, size_t max);
@@ -101,7 +101,7 @@ struct run_repeats {
 	enum run_repeat_stop stop;
 };
 /* Median of the run's whole-fault times (0 with no faults). */
-uint64_t run_median_ns(const struct sim_run_result *r);
+uint64_t run_median_ns(const struct run_result *r);
 /* Half-width of the 95 % CI of the median of the repeat medians, in % of
  * that median; < 0 while there are too few repeats (fewer than 6). */
 double run_repeat_ci_pct(const struct run_repeats *rep, uint64_t *median, uint64_t *lo,
@@ -114,7 +114,7 @@ struct run_repeat_log {
 	char *buf;
 	size_t len, cap;
 };
-int run_repeat_log_add(struct run_repeat_log *log, int run_id, const struct sim_run_config *cfg,
+int run_repeat_log_add(struct run_repeat_log *log, int run_id, const struct run_config *cfg,
 		       const char *abi, const struct run_repeats *rep);
 int run_repeat_log_write(const struct run_repeat_log *log, const char *dir, char *err,
 			 size_t len);

@@ -141,7 +141,7 @@ struct sim_env {
 	struct rmm_counts before;
 };
 
-static void env_destroy(struct sim_env *env, struct sim_run_result *res)
+static void env_destroy(struct sim_env *env, struct run_result *res)
 {
 	if (env->kvm) {
 		uint64_t leaked = kvm_destroy_vm(env->kvm);
@@ -154,14 +154,14 @@ static void env_destroy(struct sim_env *env, struct sim_run_result *res)
 	memset(env, 0, sizeof(*env));
 }
 
-static int fail(struct sim_run_result *res, const char *what, const char *why)
+static int fail(struct run_result *res, const char *what, const char *why)
 {
 	snprintf(res->error, sizeof(res->error), "%s: %s", what, why);
 	return -1;
 }
 
-static int build_vm(const struct sim_run_config *cfg, struct sim_env *env,
-		    struct sim_run_result *res)
+static int build_vm(const struct run_config *cfg, struct sim_env *env,
+		    struct run_result *res)
 {
 	bool realm = cfg->vm == VM_REALM;
 	uint64_t ram = cfg->overlap ? cfg->size : cfg->size * cfg->vcpus;
@@ -193,8 +193,8 @@ static int build_vm(const struct sim_run_config *cfg, struct sim_env *env,
 	return 0;
 }
 
-static int add_vcpus(const struct sim_run_config *cfg, struct sim_env *env,
-		     struct sim_run_result *res)
+static int add_vcpus(const struct run_config *cfg, struct sim_env *env,
+		     struct run_result *res)
 {
 	struct kvm *kvm = env->kvm;
 	struct sim_guest_layout layout = {
@@ -232,8 +232,8 @@ static int add_vcpus(const struct sim_run_config *cfg, struct sim_env *env,
 	return 0;
 }
 
-static int run_threads(const struct sim_run_config *cfg, struct sim_env *env,
-		       struct sim_run_result *res)
+static int run_threads(const struct run_config *cfg, struct sim_env *env,
+		       struct run_result *res)
 {
 	pthread_barrier_t start;
 	unsigned started = 0;
@@ -268,16 +268,16 @@ static int run_threads(const struct sim_run_config *cfg, struct sim_env *env,
 	return ret;
 }
 
-static void add_count(struct sim_run_result *res, const char *name, uint64_t n)
+static void add_count(struct run_result *res, const char *name, uint64_t n)
 {
-	if (n && res->n_counts < SIM_MAX_COUNTS)
+	if (n && res->n_counts < RUN_MAX_COUNTS)
 		res->counts[res->n_counts++] = (struct results_count){ name, n };
 }
 
 /* RMI command names with their prefix, built once (slot order). */
 static char rmi_names[RMM_MAX_COMMANDS][40];
 
-static void collect_counts(struct sim_env *env, struct sim_run_result *res)
+static void collect_counts(struct sim_env *env, struct run_result *res)
 {
 	if (env->rmm) {
 		struct rmm_counts after;
@@ -324,8 +324,8 @@ static void collect_counts(struct sim_env *env, struct sim_run_result *res)
 
 /* Sum the vCPU threads' counters; a counter missing on any vCPU is
  * unavailable (a partial sum would be a silently wrong number). */
-static void collect_perf(const struct sim_run_config *cfg, struct sim_env *env,
-			 struct sim_run_result *res)
+static void collect_perf(const struct run_config *cfg, struct sim_env *env,
+			 struct run_result *res)
 {
 	if (!cfg->perf_counters)
 		return;
@@ -352,10 +352,10 @@ static void collect_perf(const struct sim_run_config *cfg, struct sim_env *env,
 /* Merge the vCPUs' per-stage accumulators (after the join). A counter
  * is available only if every vCPU's group had it and no read failed; a
  * stage's values are scaled by its own enabled/running time. */
-static void collect_perf_stages(const struct sim_run_config *cfg, struct sim_env *env,
-				struct sim_run_result *res)
+static void collect_perf_stages(const struct run_config *cfg, struct sim_env *env,
+				struct run_result *res)
 {
-	struct sim_perf_stages *ps = &res->perf_stages;
+	struct run_perf_stages *ps = &res->perf_stages;
 	uint64_t enabled[STAGE_COUNT] = { 0 }, running[STAGE_COUNT] = { 0 };
 	uint64_t raw[STAGE_COUNT][SYS_PERF_COUNT];
 
@@ -400,7 +400,7 @@ static void collect_perf_stages(const struct sim_run_config *cfg, struct sim_env
 	res->perf_stages_read = true;
 }
 
-static int collect_faults(struct sim_env *env, struct sim_run_result *res)
+static int collect_faults(struct sim_env *env, struct run_result *res)
 {
 	struct fault_log *logs[KVM_MAX_VCPUS];
 
@@ -412,7 +412,7 @@ static int collect_faults(struct sim_env *env, struct sim_run_result *res)
 	return 0;
 }
 
-int sim_run(const struct sim_run_config *cfg, struct sim_run_result *res)
+int sim_run(const struct run_config *cfg, struct run_result *res)
 {
 	struct sim_env env = { 0 };
 
@@ -433,13 +433,7 @@ int sim_run(const struct sim_run_config *cfg, struct sim_run_result *res)
 	}
 	env_destroy(&env, res);
 	if (ret)
-		sim_run_result_free(res);
+		run_result_free(res);
 	return ret;
 }
 
-void sim_run_result_free(struct sim_run_result *res)
-{
-	free(res->faults);
-	res->faults = NULL;
-	res->n_faults = 0;
-}

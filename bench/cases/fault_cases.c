@@ -62,7 +62,7 @@ static void fault_acc_free(struct fault_acc *a)
 }
 
 /* Adds one run's records; returns its mean ns per fault, or -1. */
-static double fault_acc_add(struct fault_acc *a, const struct sim_run_result *r)
+static double fault_acc_add(struct fault_acc *a, const struct run_result *r)
 {
 	double sum = 0;
 
@@ -168,7 +168,7 @@ static void write_all(int fd, const void *buf, size_t len)
 }
 
 /* sim_run() in a child process; same contract as sim_run(). */
-static int sim_run_isolated(const struct sim_run_config *cfg, struct sim_run_result *r,
+static int sim_run_isolated(const struct run_config *cfg, struct run_result *r,
 			    double timeout_s)
 {
 	int fds[2], ret = -1, status;
@@ -189,7 +189,7 @@ static int sim_run_isolated(const struct sim_run_config *cfg, struct sim_run_res
 		return -1;
 	}
 	if (pid == 0) {
-		struct sim_run_result cr;
+		struct run_result cr;
 		int cret;
 
 		close(fds[0]);
@@ -255,7 +255,7 @@ static void fault_case_run(struct gb_state *st)
 	uint64_t seed = 1;
 
 	while (gb_keep_running(st)) {
-		struct sim_run_config cfg = {
+		struct run_config cfg = {
 			.vm = c->policy->vm,
 			.policy = c->policy,
 			.pattern = c->pattern,
@@ -265,7 +265,7 @@ static void fault_case_run(struct gb_state *st)
 			.seed = seed++,
 			.stage_timing = true,
 		};
-		struct sim_run_result r;
+		struct run_result r;
 		char msg[300];
 		double mean;
 
@@ -273,17 +273,17 @@ static void fault_case_run(struct gb_state *st)
 			/* sim_run frees its result on failure; a run that
 			 * finished with an error message still holds one */
 			snprintf(msg, sizeof(msg), "sim_run failed: %s", r.error);
-			sim_run_result_free(&r);
+			run_result_free(&r);
 			gb_skip_with_error(st, msg);
 			break;
 		}
 		if (!r.n_faults) {
-			sim_run_result_free(&r);
+			run_result_free(&r);
 			gb_skip_with_error(st, "sim_run failed: no fault was recorded");
 			break;
 		}
 		mean = fault_acc_add(&acc, &r);
-		sim_run_result_free(&r);
+		run_result_free(&r);
 		if (mean < 0) {
 			gb_skip_with_error(st, "out of memory");
 			break;

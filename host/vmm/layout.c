@@ -35,7 +35,7 @@ static int errf(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
-int vmm_validate(const struct sim_run_config *cfg, const struct vmm_config *vc, char *err,
+int vmm_validate(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		 size_t len)
 {
 	struct pattern_iter it;
@@ -85,7 +85,7 @@ static unsigned bits_for(uint64_t end)
 	return b;
 }
 
-int vmm_layout_compute(const struct sim_run_config *cfg, struct vmm_layout *l, char *err,
+int vmm_layout_compute(const struct run_config *cfg, struct vmm_layout *l, char *err,
 		       size_t len)
 {
 	uint64_t per_vcpu_max = 0, total = 0;
@@ -123,7 +123,7 @@ int vmm_layout_compute(const struct sim_run_config *cfg, struct vmm_layout *l, c
 	return 0;
 }
 
-void vmm_params_fill(const struct sim_run_config *cfg, const struct vmm_layout *l,
+void vmm_params_fill(const struct run_config *cfg, const struct vmm_layout *l,
 		     struct rmeb_guest_params *p)
 {
 	*p = (struct rmeb_guest_params){
@@ -218,10 +218,10 @@ static uint64_t ticks_to_ns(uint64_t ticks, uint64_t freq)
 	return (uint64_t)(((unsigned __int128)ticks * 1000000000ULL) / freq);
 }
 
-static int collect_fail(struct sim_run_result *res, const char *fmt, ...)
+static int collect_fail(struct run_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-static int collect_fail(struct sim_run_result *res, const char *fmt, ...)
+static int collect_fail(struct run_result *res, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -233,18 +233,18 @@ static int collect_fail(struct sim_run_result *res, const char *fmt, ...)
 	return -1;
 }
 
-static void add_count(struct sim_run_result *res, const char *name, uint64_t v)
+static void add_count(struct run_result *res, const char *name, uint64_t v)
 {
 	for (size_t i = 0; i < res->n_counts; i++)
 		if (!strcmp(res->counts[i].name, name)) {
 			res->counts[i].count += v;
 			return;
 		}
-	if (res->n_counts < SIM_MAX_COUNTS)
+	if (res->n_counts < RUN_MAX_COUNTS)
 		res->counts[res->n_counts++] = (struct results_count){ name, v };
 }
 
-static enum fault_kind sample_kind(const struct sim_run_config *cfg, uint8_t kind)
+static enum fault_kind sample_kind(const struct run_config *cfg, uint8_t kind)
 {
 	if (kind == RMEB_SAMPLE_RIPAS)
 		return FAULT_RIPAS_CHANGE;
@@ -253,9 +253,9 @@ static enum fault_kind sample_kind(const struct sim_run_config *cfg, uint8_t kin
 	return kind == RMEB_SAMPLE_SHARED ? FAULT_UNPROTECTED : FAULT_PROTECTED;
 }
 
-static int check_vcpu_result(const struct sim_run_config *cfg, const struct vmm_layout *l,
+static int check_vcpu_result(const struct run_config *cfg, const struct vmm_layout *l,
 			     const struct rmeb_guest_vcpu_result *r, unsigned v,
-			     struct sim_run_result *res)
+			     struct run_result *res)
 {
 	if (r->magic != RMEB_RESULTS_MAGIC)
 		return collect_fail(res, "guest vCPU %u wrote no result", v);
@@ -280,8 +280,8 @@ static int check_vcpu_result(const struct sim_run_config *cfg, const struct vmm_
 	return 0;
 }
 
-int vmm_collect(const struct sim_run_config *cfg, const struct vmm_layout *l,
-		const void *results, size_t results_len, struct sim_run_result *res)
+int vmm_collect(const struct run_config *cfg, const struct vmm_layout *l,
+		const void *results, size_t results_len, struct run_result *res)
 {
 	const uint8_t *base = results;
 	uint64_t first_start = UINT64_MAX, last_end = 0, freq = 0, n = 0;

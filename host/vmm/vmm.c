@@ -74,7 +74,7 @@ struct vcpu {
 };
 
 struct vm {
-	const struct sim_run_config *cfg;
+	const struct run_config *cfg;
 	const struct vmm_config *vc;
 	struct vmm_layout layout;
 	int kvm_fd, vm_fd, vgic_fd;
@@ -142,7 +142,7 @@ static uint64_t mem_available(void)
 	return kb * 1024ULL;
 }
 
-int vmm_host_check(const struct sim_run_config *cfg, const struct vmm_config *vc, char *err,
+int vmm_host_check(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		   size_t len)
 {
 	struct vmm_layout l;
@@ -721,7 +721,7 @@ static int vm_setup(struct vm *vm, const char *payload, char *err, size_t len)
 	return 0;
 }
 
-static void report_counts(const struct vm *vm, struct sim_run_result *res)
+static void report_counts(const struct vm *vm, struct run_result *res)
 {
 	uint64_t runs = 0, mmio = 0, sys = 0, memf = 0, intr = 0, ns = 0;
 	for (unsigned i = 0; i < vm->cfg->vcpus; i++) {
@@ -738,7 +738,7 @@ static void report_counts(const struct vm *vm, struct sim_run_result *res)
 		{ "VMM_EXIT_SYSTEM_EVENT", sys }, { "VMM_EXIT_MEMORY_FAULT", memf },
 		{ "VMM_EXIT_INTR", intr }, { "VMM_EXIT_HANDLING_NS", ns },
 	};
-	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]) && res->n_counts < SIM_MAX_COUNTS; i++)
+	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]) && res->n_counts < RUN_MAX_COUNTS; i++)
 		res->counts[res->n_counts++] = add[i];
 	res->mmio_exits = mmio;
 }
@@ -751,8 +751,8 @@ static void show_console(const struct vm *vm)
 		vm->console, vm->console[vm->console_len - 1] == '\n' ? "" : "\n");
 }
 
-int vmm_run(const struct sim_run_config *cfg, const struct vmm_config *vc,
-	    struct sim_run_result *res)
+int vmm_run(const struct run_config *cfg, const struct vmm_config *vc,
+	    struct run_result *res)
 {
 	char payload[4096];
 	struct vm *vm;

@@ -7,7 +7,7 @@
 
 int kvm_test_failures;
 
-int kvm_test_run(const struct kvm_test_run *t, struct sim_run_result *res)
+int kvm_test_run(const struct kvm_test_run *t, struct run_result *res)
 {
 	static bool clock_ready;
 	if (!clock_ready) {
@@ -18,7 +18,7 @@ int kvm_test_run(const struct kvm_test_run *t, struct sim_run_result *res)
 		}
 		clock_ready = true;
 	}
-	struct sim_run_config cfg = {
+	struct run_config cfg = {
 		.vm = !strcmp(t->vm, "realm") ? VM_REALM : VM_NORMAL,
 		.policy = kvm_policy_find(t->policy),
 		.pattern = pattern_find(t->pattern),
@@ -41,7 +41,7 @@ int kvm_test_run(const struct kvm_test_run *t, struct sim_run_result *res)
 	return 0;
 }
 
-uint64_t kvm_test_count(const struct sim_run_result *res, const char *name)
+uint64_t kvm_test_count(const struct run_result *res, const char *name)
 {
 	for (size_t i = 0; i < res->n_counts; i++)
 		if (!strcmp(res->counts[i].name, name))
@@ -49,7 +49,7 @@ uint64_t kvm_test_count(const struct sim_run_result *res, const char *name)
 	return 0;
 }
 
-uint64_t kvm_test_kind(const struct sim_run_result *res, enum fault_kind kind)
+uint64_t kvm_test_kind(const struct run_result *res, enum fault_kind kind)
 {
 	uint64_t n = 0;
 	for (size_t i = 0; i < res->n_faults; i++)

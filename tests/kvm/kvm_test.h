@@ -41,11 +41,11 @@ struct kvm_test_run {
 };
 
 /* Runs it; 0 and *res filled, or -1 (reported, counted as a failure). */
-int kvm_test_run(const struct kvm_test_run *t, struct sim_run_result *res);
+int kvm_test_run(const struct kvm_test_run *t, struct run_result *res);
 /* Count of NAME in the run (0 if absent). */
-uint64_t kvm_test_count(const struct sim_run_result *res, const char *name);
+uint64_t kvm_test_count(const struct run_result *res, const char *name);
 /* Fault records of one kind. */
-uint64_t kvm_test_kind(const struct sim_run_result *res, enum fault_kind kind);
+uint64_t kvm_test_kind(const struct run_result *res, enum fault_kind kind);
 /* Expected stage-2 data faults of the pattern over all vCPUs. */
 uint64_t kvm_test_expected(const struct kvm_test_run *t);
 

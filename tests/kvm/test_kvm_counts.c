@@ -13,11 +13,11 @@
 #define K4 4096ULL
 #define M2 (2 * MB)
 
-static struct sim_run_result run(const char *vm, const char *policy, const char *pattern,
+static struct run_result run(const char *vm, const char *policy, const char *pattern,
 				 uint64_t page, uint64_t *expected)
 {
 	struct kvm_test_run t = { vm, policy, pattern, 4 * MB, page, 1, false };
-	struct sim_run_result r = { 0 };
+	struct run_result r = { 0 };
 
 	*expected = kvm_test_expected(&t);
 	kvm_test_run(&t, &r);
@@ -33,7 +33,7 @@ static struct sim_run_result run(const char *vm, const char *policy, const char 
 static void seq_cca_v1(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", "cca-v1", "seq", K4, &n);
+	struct run_result r = run("realm", "cca-v1", "seq", K4, &n);
 
 	CHECK_EQ(n, 1024);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
@@ -54,13 +54,13 @@ static void seq_cca_v1(void)
 	}
 	CHECK_EQ(two, n - 2);
 	CHECK_EQ(five, 2);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void block_cca_v1(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", "cca-v1", "block", M2, &n);
+	struct run_result r = run("realm", "cca-v1", "block", M2, &n);
 
 	CHECK_EQ(n, 2);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), 2);
@@ -75,13 +75,13 @@ static void block_cca_v1(void)
 		CHECK_EQ(r.faults[i].level, 2);
 		CHECK_EQ(r.faults[i].rmi_calls, 1 + 1 + 1024 + 1 + 1);
 	}
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void seq_cca_rmm2(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", "cca-rmm2", "seq", K4, &n);
+	struct run_result r = run("realm", "cca-rmm2", "seq", K4, &n);
 
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
 	CHECK_EQ(C("RMI_RTT_CREATE"), 2);
@@ -89,13 +89,13 @@ static void seq_cca_rmm2(void)
 	CHECK_EQ(C("RMI_GRANULE_RANGE_DELEGATE"), n + C("RMI_RTT_CREATE"));
 	CHECK_EQ(C("RMI_GRANULE_DELEGATE"), 0);
 	CHECK_EQ(C("RMI_DATA_CREATE_UNKNOWN"), 0);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void block_cca_rmm2(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", "cca-rmm2", "block", M2, &n);
+	struct run_result r = run("realm", "cca-rmm2", "block", M2, &n);
 
 	/* One RANGE_DELEGATE and one RTT_DATA_MAP of a level-2 block each:
 	 * no level-3 table, no fold. */
@@ -104,35 +104,35 @@ static void block_cca_rmm2(void)
 	CHECK_EQ(C("RMI_RTT_DATA_MAP"), 2);
 	CHECK_EQ(C("RMI_RTT_CREATE"), 0);
 	CHECK_EQ(C("RMI_RTT_FOLD"), 0);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void normal_vm(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("normal", "normal", "seq", K4, &n);
+	struct run_result r = run("normal", "normal", "seq", K4, &n);
 
 	CHECK_EQ(kvm_test_kind(&r, FAULT_NORMAL), n);
 	CHECK_EQ(r.n_counts, 0); /* no RMM at all */
-	sim_run_result_free(&r);
+	run_result_free(&r);
 
 	r = run("normal", "normal", "block", M2, &n);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_NORMAL), 2);
 	for (size_t i = 0; i < r.n_faults; i++)
 		CHECK_EQ(r.faults[i].level, 2);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 
 	/* Pages given up and taken back need no new fault in a normal VM. */
 	r = run("normal", "normal", "ripas", K4, &n);
 	CHECK_EQ(n, 1024);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_NORMAL), n);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void shared(const char *policy, const char *map_cmd)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", policy, "shared", K4, &n);
+	struct run_result r = run("realm", policy, "shared", K4, &n);
 
 	CHECK_EQ(n, 1024);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_UNPROTECTED), n);
@@ -142,13 +142,13 @@ static void shared(const char *policy, const char *map_cmd)
 	/* One map per page, plus one retried call per level-3 RTT created in
 	 * the unprotected half (two regions) and its level-2 parent. */
 	CHECK_EQ(C(map_cmd), n + 2);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void ripas_cca_v1(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", "cca-v1", "ripas", K4, &n);
+	struct run_result r = run("realm", "cca-v1", "ripas", K4, &n);
 
 	CHECK_EQ(n, 2 * 1024);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
@@ -164,14 +164,14 @@ static void ripas_cca_v1(void)
 	/* The re-touch rebuilds each region's level-3 table. */
 	CHECK_EQ(C("RMI_RTT_CREATE"), 4);
 	CHECK_EQ(C("RMI_DATA_CREATE_UNKNOWN"), n + C("RMI_RTT_CREATE"));
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 static void unfold(const char *policy)
 {
 	bool v1 = !strcmp(policy, "cca-v1");
 	uint64_t n;
-	struct sim_run_result r = run("realm", policy, "unfold", M2, &n);
+	struct run_result r = run("realm", policy, "unfold", M2, &n);
 
 	CHECK_EQ(n, 4); /* a block per region, and the re-touched page */
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
@@ -189,7 +189,7 @@ static void unfold(const char *policy)
 		/* Two blocks, then the page alone (4 KiB retry). */
 		CHECK_EQ(C("RMI_RTT_DATA_MAP"), 4);
 	}
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 /* fold: 4 KiB faults fill each region's level-3 table. cca-v1 (like both
@@ -198,25 +198,25 @@ static void unfold(const char *policy)
 static void fold(void)
 {
 	uint64_t n;
-	struct sim_run_result r = run("realm", "cca-v1", "fold", K4, &n);
+	struct run_result r = run("realm", "cca-v1", "fold", K4, &n);
 
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
 	CHECK_EQ(C("RMI_RTT_FOLD"), 0);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 
 	r = run("realm", "cca-v1-fold4k", "fold", K4, &n);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
 	CHECK_EQ(C("RMI_RTT_FOLD"), 2);
 	CHECK_EQ(C("RMI_GRANULE_UNDELEGATE"), 2); /* the folded tables' pages */
 	CHECK_EQ(C("RMI_DATA_CREATE_UNKNOWN"), n + C("RMI_RTT_CREATE"));
-	sim_run_result_free(&r);
+	run_result_free(&r);
 
 	/* Random order: the last granule is rarely the last fault, the fold
 	 * is refused and costs one call per region. */
 	r = run("realm", "cca-v1-fold4k", "rand", K4, &n);
 	CHECK_EQ(kvm_test_kind(&r, FAULT_PROTECTED), n);
 	CHECK_EQ(C("RMI_RTT_FOLD"), 2);
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 int main(void)

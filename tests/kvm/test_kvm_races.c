@@ -16,7 +16,7 @@ static void race(const char *vm, const char *policy, const char *pattern, uint64
 		 unsigned vcpus)
 {
 	struct kvm_test_run t = { vm, policy, pattern, 2 * MB, page, vcpus, true };
-	struct sim_run_result r = { 0 };
+	struct run_result r = { 0 };
 	uint64_t pages = t.size / page;
 
 	if (kvm_test_run(&t, &r))
@@ -48,7 +48,7 @@ static void race(const char *vm, const char *policy, const char *pattern, uint64
 		      (page == 4096 || !strcmp(policy, "cca-rmm2") ? pages : 512 * pages));
 	}
 	races_seen += r.races;
-	sim_run_result_free(&r);
+	run_result_free(&r);
 }
 
 int main(void)

@@ -77,7 +77,7 @@ static int run_into(const struct kvm_policy *policy, uint64_t size, struct resul
 		    size_t n_w)
 {
 	char err[256];
-	struct sim_run_config cfg = {
+	struct run_config cfg = {
 		.vm = policy->vm,
 		.policy = policy,
 		.pattern = pattern_find("seq"),
@@ -87,7 +87,7 @@ static int run_into(const struct kvm_policy *policy, uint64_t size, struct resul
 		.seed = 1,
 		.stage_timing = true,
 	};
-	struct sim_run_result r;
+	struct run_result r;
 	if (!cfg.pattern || sim_run(&cfg, &r)) {
 		fprintf(stderr, "sim_run %s: %s\n", policy->name, cfg.pattern ? r.error : "no seq");
 		return -1;
@@ -105,7 +105,7 @@ static int run_into(const struct kvm_policy *policy, uint64_t size, struct resul
 			fprintf(stderr, "results_add_run: %s\n", err);
 			rc = -1;
 		}
-	sim_run_result_free(&r);
+	run_result_free(&r);
 	return rc;
 }
 

@@ -30,7 +30,7 @@ int main(int argc, char **argv)
 
 	if (argc != 7)
 		return usage();
-	struct sim_run_config cfg = {
+	struct run_config cfg = {
 		.vm = VM_NORMAL, .pattern = pattern_find(argv[2]),
 		.vcpus = (unsigned)strtoul(argv[3], NULL, 0), .size = strtoull(argv[4], NULL, 0),
 		.page = strtoull(argv[5], NULL, 0), .seed = 1,
@@ -64,7 +64,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	fclose(f);
-	struct sim_run_result res = { 0 };
+	struct run_result res = { 0 };
 	if (vmm_collect(&cfg, &l, buf, l.results_size, &res)) {
 		fprintf(stderr, "qemu_guest_tool: %s\n", res.error);
 		return 1;

@@ -19,16 +19,16 @@
 
 #define MIB (1ULL << 20)
 
-static struct sim_run_config config(const char *pattern, enum vm_type vm, unsigned vcpus,
+static struct run_config config(const char *pattern, enum vm_type vm, unsigned vcpus,
 				    uint64_t size, uint64_t page)
 {
-	return (struct sim_run_config){
+	return (struct run_config){
 		.vm = vm, .pattern = pattern_find(pattern), .size = size, .page = page,
 		.vcpus = vcpus, .seed = 1,
 	};
 }
 
-static void expect_invalid(struct sim_run_config cfg, struct vmm_config vc, const char *needle)
+static void expect_invalid(struct run_config cfg, struct vmm_config vc, const char *needle)
 {
 	char err[256] = "";
 	CHECK(vmm_validate(&cfg, &vc, err, sizeof(err)) == -1);
@@ -39,7 +39,7 @@ static void test_validate(void)
 {
 	struct vmm_config vc = { 0 };
 	char err[256];
-	struct sim_run_config ok = config("seq", VM_NORMAL, 2, 4 * MIB, PATTERN_SZ_4K);
+	struct run_config ok = config("seq", VM_NORMAL, 2, 4 * MIB, PATTERN_SZ_4K);
 	CHECK(vmm_validate(&ok, &vc, err, sizeof(err)) == 0);
 
 	expect_invalid(config("seq", VM_NORMAL, 0, 4 * MIB, PATTERN_SZ_4K), vc, "--vcpus");
@@ -51,7 +51,7 @@ static void test_validate(void)
 		       "--pattern seq");
 	expect_invalid(config("block", VM_NORMAL, 1, 4 * MIB, PATTERN_SZ_4K), vc,
 		       "--pattern block");
-	struct sim_run_config none = ok;
+	struct run_config none = ok;
 	none.pattern = NULL;
 	expect_invalid(none, vc, "--pattern");
 
@@ -63,14 +63,14 @@ static void test_validate(void)
 	expect_invalid(config("block", VM_NORMAL, 1, 4 * MIB, PATTERN_SZ_2M), anon, "anonymous");
 
 	int pins[2] = { 0, 100000 };
-	struct sim_run_config pinned = ok;
+	struct run_config pinned = ok;
 	pinned.pin_cpus = pins;
 	expect_invalid(pinned, vc, "--pin: CPU 100000");
 }
 
 static void test_layout_and_params(void)
 {
-	struct sim_run_config cfg = config("seq", VM_NORMAL, 2, 3 * MIB, PATTERN_SZ_4K);
+	struct run_config cfg = config("seq", VM_NORMAL, 2, 3 * MIB, PATTERN_SZ_4K);
 	struct vmm_layout l;
 	char err[256];
 
@@ -87,14 +87,14 @@ static void test_layout_and_params(void)
 	CHECK_EQ(l.ipa_bits, 32);  /* everything below 4 GiB */
 
 	/* A realm needs one more bit: the unprotected alias above all RAM. */
-	struct sim_run_config realm = config("shared", VM_REALM, 1, 2 * MIB, PATTERN_SZ_4K);
+	struct run_config realm = config("shared", VM_REALM, 1, 2 * MIB, PATTERN_SZ_4K);
 	struct vmm_layout lr;
 	CHECK(vmm_layout_compute(&realm, &lr, err, sizeof(err)) == 0);
 	CHECK_EQ(lr.ipa_bits, 33);
 	CHECK((1ULL << (lr.ipa_bits - 1)) >= lr.ram_end);
 
 	/* 8 GiB of data crosses 2^33. */
-	struct sim_run_config big = config("seq", VM_NORMAL, 2, 4ULL << 30, PATTERN_SZ_2M);
+	struct run_config big = config("seq", VM_NORMAL, 2, 4ULL << 30, PATTERN_SZ_2M);
 	CHECK(vmm_layout_compute(&big, &l, err, sizeof(err)) == 0);
 	CHECK_EQ(l.ipa_bits, 34);
 
@@ -154,7 +154,7 @@ static void test_payload_find(void)
 /* ---- a synthetic result area, as a guest writes it ---- */
 
 struct fake {
-	struct sim_run_config cfg;
+	struct run_config cfg;
 	struct vmm_layout l;
 	uint8_t *mem;
 };
@@ -195,7 +195,7 @@ static void fake_build(struct fake *f, enum vm_type vm, unsigned vcpus)
 	}
 }
 
-static uint64_t count_of(const struct sim_run_result *res, const char *name)
+static uint64_t count_of(const struct run_result *res, const char *name)
 {
 	for (size_t i = 0; i < res->n_counts; i++)
 		if (!strcmp(res->counts[i].name, name))
@@ -206,7 +206,7 @@ static uint64_t count_of(const struct sim_run_result *res, const char *name)
 static void test_collect_ok(void)
 {
 	struct fake f;
-	struct sim_run_result res = { 0 };
+	struct run_result res = { 0 };
 	fake_build(&f, VM_NORMAL, 2);
 	CHECK(vmm_collect(&f.cfg, &f.l, f.mem, f.l.results_size, &res) == 0);
 	CHECK_EQ(res.n_faults, 512);
@@ -236,7 +236,7 @@ static void test_collect_ok(void)
 
 static void expect_collect_error(struct fake *f, const char *needle)
 {
-	struct sim_run_result res = { 0 };
+	struct run_result res = { 0 };
 	CHECK(vmm_collect(&f->cfg, &f->l, f->mem, f->l.results_size, &res) == -1);
 	CHECK_CONTAINS(res.error, needle);
 	CHECK(res.faults == NULL && res.n_faults == 0);
@@ -246,7 +246,7 @@ static void expect_collect_error(struct fake *f, const char *needle)
 static void test_collect_rejects(void)
 {
 	struct fake f;
-	struct sim_run_result res = { 0 };
+	struct run_result res = { 0 };
 
 	fake_build(&f, VM_NORMAL, 2);
 	fake_result(&f, 1)->magic = 0;
@@ -293,7 +293,7 @@ static void test_collect_rejects(void)
 
 static void test_host_check(void)
 {
-	struct sim_run_config cfg = config("seq", VM_NORMAL, 1, 2 * MIB, PATTERN_SZ_4K);
+	struct run_config cfg = config("seq", VM_NORMAL, 1, 2 * MIB, PATTERN_SZ_4K);
 	struct vmm_config vc = { .kvm_path = "/nonexistent/kvm" };
 	struct utsname u;
 	char err[256];
@@ -306,7 +306,7 @@ static void test_host_check(void)
 		CHECK_CONTAINS(err, "cannot open /nonexistent/kvm");
 
 	/* vmm_run refuses before touching KVM when the arguments are bad. */
-	struct sim_run_result res;
+	struct run_result res;
 	cfg.vcpus = 0;
 	CHECK(vmm_run(&cfg, &vc, &res) == -1);
 	CHECK_CONTAINS(res.error, "--vcpus");

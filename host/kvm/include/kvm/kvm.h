@@ -29,6 +29,7 @@
 #include "abi/smc.h"
 #include "kvm/pgtable.h"
 #include "kvm/rmi_cmds.h"
+#include "run/vm_type.h"
 #include "trace/stage.h"
 #include "trace/stage_timer.h"
 
@@ -37,7 +38,6 @@ struct kvm_policy;
 struct kvm_pgtable;
 struct fault_log;
 
-enum vm_type { VM_NORMAL, VM_REALM };
 
 #define KVM_PAGE_4K (4096ULL)
 #define KVM_PAGE_2M (2ULL << 20)

@@ -5,7 +5,7 @@
  * the guest measured into the same fault records and counts as the sim.
  *
  * Contract: one configuration per vmm_run() call, the same struct
- * sim_run_config / sim_run_result as the sim harness (bench/sim_harness.h),
+ * run_config / run_result as the sim harness (host/run/include/run/run.h),
  * a fresh VM every time. What the records hold on this backend:
  *   - one record per first touch the guest timed (CNTVCT_EL0 around the
  *     access): total_ns is the guest-observed fault latency, all of it in
@@ -40,7 +40,7 @@
 
 #include <rmeb_guest/boot_abi.h>
 
-#include "sim_harness.h"
+#include "run/run.h"
 #include "trace/results.h"
 
 enum vmm_backing {
@@ -73,15 +73,15 @@ struct vmm_layout {
 
 /* Checks the run's parameters for this backend (vCPU count, size, page,
  * backing, pattern, pinning). 0, or -1 with a message naming the option. */
-int vmm_validate(const struct sim_run_config *cfg, const struct vmm_config *vc, char *err,
+int vmm_validate(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		 size_t len);
 
 /* Guest memory map and the IPA width it needs. 0, or -1 with err. */
-int vmm_layout_compute(const struct sim_run_config *cfg, struct vmm_layout *l, char *err,
+int vmm_layout_compute(const struct run_config *cfg, struct vmm_layout *l, char *err,
 		       size_t len);
 
 /* The parameter page the guest reads at RMEB_GUEST_PARAMS_IPA. */
-void vmm_params_fill(const struct sim_run_config *cfg, const struct vmm_layout *l,
+void vmm_params_fill(const struct run_config *cfg, const struct vmm_layout *l,
 		     struct rmeb_guest_params *p);
 
 /* Is this an aarch64 payload image that fits the boot slot? 0 or -1. */
@@ -100,20 +100,20 @@ int vmm_payload_find(const char *option, char *out, size_t out_len, char *err, s
  * never wrote its result, a guest error, more samples than capacity,
  * samples outside the data slot). 0, or -1 with res->error.
  */
-int vmm_collect(const struct sim_run_config *cfg, const struct vmm_layout *l,
-		const void *results, size_t results_len, struct sim_run_result *res);
+int vmm_collect(const struct run_config *cfg, const struct vmm_layout *l,
+		const void *results, size_t results_len, struct run_result *res);
 
 /*
  * Can this host run the configuration? Architecture, /dev/kvm, KVM API
  * version, IPA size, PSCI 0.2, and for a realm KVM_CAP_ARM_RMI plus
  * guest_memfd; memory available for the guest. 0, or -1 with err.
  */
-int vmm_host_check(const struct sim_run_config *cfg, const struct vmm_config *vc, char *err,
+int vmm_host_check(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		   size_t len);
 
 /* Run one configuration in a fresh VM. 0, or -1 with res->error. */
-int vmm_run(const struct sim_run_config *cfg, const struct vmm_config *vc,
-	    struct sim_run_result *res);
+int vmm_run(const struct run_config *cfg, const struct vmm_config *vc,
+	    struct run_result *res);
 
 /* meta.json keys of a kvm run: the uAPI series, the guest clock, notes. */
 int vmm_meta_extras(struct results_writer *w, const struct vmm_config *vc, char *err,
