@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 int cli_parse_u64(const char *opt, const char *text, uint64_t max, uint64_t *out, char *err,
 		  size_t errlen)
@@ -85,5 +87,19 @@ const char *cli_format_size(uint64_t bytes, char *buf, size_t len)
 			return buf;
 		}
 	snprintf(buf, len, "%llu", (unsigned long long)bytes);
+	return buf;
+}
+
+const char *cli_default_results_dir(char *buf, size_t len, const char *prefix,
+				    const char *suffix)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char stamp[32];
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	mkdir("results", 0755);
+	snprintf(buf, len, "results/%s-%s%s", prefix, stamp, suffix);
 	return buf;
 }

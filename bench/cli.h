@@ -18,4 +18,9 @@ int cli_split_list(const char *opt, char *text, char **items, size_t max, size_t
 /* "4K", "2M", "256M", "1G" or plain bytes for printing and file names. */
 const char *cli_format_size(uint64_t bytes, char *buf, size_t len);
 
+/* "results/<prefix>-<UTC time><suffix>" into buf (creating results/),
+ * the default output directory of the commands that write results. */
+const char *cli_default_results_dir(char *buf, size_t len, const char *prefix,
+				    const char *suffix);
+
 #endif

@@ -210,15 +210,7 @@ static int parse_gbench_options(int argc, char **argv, struct gbench_options *o)
 
 static const char *default_gbench_dir(struct gbench_options *o)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	mkdir("results", 0755);
-	snprintf(o->out_buf, sizeof(o->out_buf), "results/gbench-%s", stamp);
-	return o->out_buf;
+	return cli_default_results_dir(o->out_buf, sizeof(o->out_buf), "gbench", "");
 }
 
 /* DIR/topology.xml unless present: returns the name for the context. */

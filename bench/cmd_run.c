@@ -723,16 +723,8 @@ static int kvm_preflight(const struct run_options *o)
 
 static const char *default_out_dir(struct run_options *o)
 {
-	time_t now = time(NULL);
-	struct tm tm;
-	char stamp[32];
-
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-	mkdir("results", 0755);
-	snprintf(o->out_buf, sizeof(o->out_buf), "results/run-%s-%s", stamp,
-		 o->kvm ? "kvm" : "sim");
-	return o->out_buf;
+	return cli_default_results_dir(o->out_buf, sizeof(o->out_buf), "run",
+				       o->kvm ? "-kvm" : "-sim");
 }
 
 static int write_meta_extras(struct results_writer *w, const struct run_options *o)

@@ -19,7 +19,7 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DRMEB_TESTS=none >/dev/n
 cmake --build build-release -j "$jobs" --target rme-bench >/dev/null
 bench=build-release/bench/rme-bench
 
-out="results/run-$(date -u +%Y%m%dT%H%M%SZ)-sim"
+out="results/run-$(date -u +%Y%m%d-%H%M%S)-sim"
 echo "== rme-bench run (sim backend) -> $out"
 "$bench" run --out "$out" "$@"
 

@@ -166,12 +166,6 @@ static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uin
 	return -ENXIO;
 }
 
-static int set_ripas(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top,
-		     unsigned ripas, uint64_t *reached)
-{
-	return realm_set_ipa_state(vcpu, base, top, ripas, reached);
-}
-
 const struct kvm_policy policy_cca_rmm2 = {
 	.name = "cca-rmm2",
 	.summary = "newest CCA host series on RMM 2.0: RANGE_DELEGATE + RTT_DATA_MAP per fault, 2M mapped as a block (no fold)",
@@ -179,5 +173,5 @@ const struct kvm_policy policy_cca_rmm2 = {
 	.abi = RMI_ABI_2_0,
 	.map_protected = map_protected,
 	.map_unprotected = map_unprotected,
-	.set_ripas = set_ripas,
+	.set_ripas = realm_set_ipa_state, /* as cca-v1: the series share it */
 };

@@ -190,16 +190,6 @@ static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uin
 	return 0;
 }
 
-/* RIPAS changes (realm.c, shared with cca-rmm2 as the series share it):
- * RTT_SET_RIPAS first, tables created or blocks unfolded down to the level
- * the range needs; for EMPTY then DATA_DESTROY + undelegate of what was
- * changed, and RTT_FOLD of tables the unmap left empty. */
-static int set_ripas(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top,
-		     unsigned ripas, uint64_t *reached)
-{
-	return realm_set_ipa_state(vcpu, base, top, ripas, reached);
-}
-
 const struct kvm_policy policy_cca_v1 = {
 	.name = "cca-v1",
 	.summary = "early CCA host series on RMM 1.0: DELEGATE + DATA_CREATE_UNKNOWN per 4K, fold for 2M",
@@ -207,5 +197,9 @@ const struct kvm_policy policy_cca_v1 = {
 	.abi = RMI_ABI_1_0,
 	.map_protected = map_protected,
 	.map_unprotected = map_unprotected,
-	.set_ripas = set_ripas,
+	/* RIPAS changes (realm.c, shared with cca-rmm2 as the series share
+	 * it): RTT_SET_RIPAS first, tables created or blocks unfolded down to
+	 * the level the range needs; for EMPTY then DATA_DESTROY + undelegate
+	 * of what was changed, and RTT_FOLD of tables the unmap left empty. */
+	.set_ripas = realm_set_ipa_state,
 };
