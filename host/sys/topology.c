@@ -1,6 +1,7 @@
 /* Host topology and pinning (see include/sys/topology.h). */
 #define _GNU_SOURCE /* sched_getcpu */
 #include "sys/topology.h"
+#include "trace/atomic_file.h"
 
 #include <errno.h>
 #include <hwloc.h>
@@ -87,35 +88,52 @@ void sys_topology_pu_list(const struct sys_topology *topo, char *buf,
 		buf[0] = '\0';
 }
 
+/*
+ * hwloc records the machine's host name (root info "HostName"); results
+ * directories never carry it (trace/results.h, privacy), so that one line
+ * is dropped from hwloc's XML before it is written.
+ */
+static size_t drop_host_name(char *xml, size_t len)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(xml + i, '\n', len - i);
+		size_t line = nl ? (size_t)(nl - (xml + i)) + 1 : len - i;
+		if (!memmem(xml + i, line, "name=\"HostName\"", 15)) {
+			memmove(xml + out, xml + i, line);
+			out += line;
+		}
+		i += line;
+	}
+	return out;
+}
+
 int sys_topology_export_xml(const struct sys_topology *topo, const char *path,
 			    char *err, size_t err_len)
 {
+	char *xml = NULL, *tmp = NULL;
+	int xml_len = 0;
+
 	if (!path || !*path) {
 		set_msg(err, err_len, "topology XML: empty file name");
 		return -1;
 	}
-	/* Same directory as the target, so rename() is atomic. */
-	size_t tmp_len = strlen(path) + 32;
-	char *tmp = malloc(tmp_len);
-	if (!tmp) {
-		set_msg(err, err_len, "topology XML: out of memory");
+	if (hwloc_topology_export_xmlbuffer(topo->hw, &xml, &xml_len, 0) != 0 || xml_len <= 0) {
+		set_msg(err, err_len, "topology XML: hwloc export failed");
 		return -1;
 	}
-	snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
+	/* hwloc counts the terminating NUL in xml_len. */
+	size_t len = drop_host_name(xml, strnlen(xml, (size_t)xml_len));
 	int rc = -1;
-	errno = 0;
-	if (hwloc_topology_export_xml(topo->hw, tmp, 0) != 0) {
-		set_msg(err, err_len, "topology XML: cannot write %s: %s", tmp,
-			errno ? strerror(errno) : "hwloc export failed");
-	} else if (rename(tmp, path) != 0) {
-		set_msg(err, err_len, "topology XML: cannot rename to %s: %s",
-			path, strerror(errno));
-	} else {
-		rc = 0;
+	FILE *f = atomic_file_open(path, &tmp, err, err_len);
+	if (f && fwrite(xml, 1, len, f) != len) {
+		set_msg(err, err_len, "topology XML: cannot write %s: %s", path, strerror(errno));
+		atomic_file_abort(f, tmp);
+	} else if (f) {
+		rc = atomic_file_commit(f, tmp, path, err, err_len);
 	}
-	if (rc != 0)
-		unlink(tmp);
-	free(tmp);
+	hwloc_free_xmlbuffer(topo->hw, xml);
 	return rc;
 }
 
