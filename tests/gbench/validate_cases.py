@@ -5,12 +5,13 @@ case measured something, errors only where documented (a fault configuration
 whose sim_run fails: "sim_run failed: ..."), and the command's bad-input
 handling.
 Usage: validate_cases.py RME_BENCH"""
-import json
 import os
 import re
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import strict_json  # noqa: E402
 
 failures = []
 
@@ -46,24 +47,6 @@ def check(cond, what):
         print("FAIL:", what, file=sys.stderr)
 
 
-def reject_constant(name):
-    raise ValueError("non-standard JSON constant " + name)
-
-
-def unique_keys(pairs):
-    keys = [k for k, _ in pairs]
-    dupes = {k for k in keys if keys.count(k) > 1}
-    if dupes:
-        raise ValueError("duplicate keys " + ", ".join(sorted(dupes)))
-    return dict(pairs)
-
-
-def strict_load(path):
-    with open(path) as f:
-        return json.loads(f.read(), parse_constant=reject_constant,
-                          object_pairs_hook=unique_keys)
-
-
 def run(prog, *args, env=None):
     return subprocess.run([prog, *args], capture_output=True, text=True,
                           timeout=600, env=env)
@@ -86,7 +69,7 @@ def check_full(prog, out):
           % (r.returncode, r.stderr.strip()[-500:]))
     path = os.path.join(out, "gbench.json")
     try:
-        doc = strict_load(path)
+        doc = strict_json.load_file(path)
     except (OSError, ValueError) as e:
         check(False, "gbench.json strict JSON: %s" % e)
         return
@@ -150,7 +133,7 @@ def check_options(prog, tmp):
             "^rmi/.*VERSION", *BRIEF)
     check(r.returncode == 0, "--abi 2.0 run exit 0")
     try:
-        doc = strict_load(os.path.join(out, "gbench.json"))
+        doc = strict_json.load_file(os.path.join(out, "gbench.json"))
         names = [base(b["name"]) for b in doc["benchmarks"]]
         check(names == ["rmi/2.0/VERSION"], "--abi 2.0 selects 2.0 cases (%s)" % names)
         check(doc["context"].get("abi") == "2.0", "--abi 2.0 in context")
@@ -164,7 +147,7 @@ def check_options(prog, tmp):
             "--fault-timeout", "0.5", *BRIEF, env=env)
     check(r.returncode == 1, "hung run: exit 1 (got %d)" % r.returncode)
     try:
-        doc = strict_load(os.path.join(out, "gbench.json"))
+        doc = strict_json.load_file(os.path.join(out, "gbench.json"))
         b = doc["benchmarks"][0]
         check(b.get("error_occurred") and "killed" in b.get("error_message", ""),
               "hung run reported as killed")

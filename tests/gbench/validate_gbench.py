@@ -3,11 +3,12 @@
 JSON it writes is strict (no NaN/Infinity, no duplicate keys) and complete.
 Usage: validate_gbench.py PROGRAM"""
 import glob
-import json
 import os
 import subprocess
 import sys
 import tempfile
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "common"))
+import strict_json  # noqa: E402
 
 failures = []
 
@@ -16,23 +17,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
         print("FAIL:", what, file=sys.stderr)
-
-
-def reject_constant(name):
-    raise ValueError("non-standard JSON constant " + name)
-
-
-def unique_keys(pairs):
-    keys = [k for k, _ in pairs]
-    dupes = {k for k in keys if keys.count(k) > 1}
-    if dupes:
-        raise ValueError("duplicate keys " + ", ".join(sorted(dupes)))
-    return dict(pairs)
-
-
-def strict_load(text):
-    return json.loads(text, parse_constant=reject_constant,
-                      object_pairs_hook=unique_keys)
 
 
 def run(prog, *args):
@@ -92,7 +76,7 @@ def main():
               % (r.returncode, r.stderr.strip()))
         try:
             with open(out) as f:
-                check_full_output(strict_load(f.read()))
+                check_full_output(strict_json.loads(f.read()))
         except (OSError, ValueError, KeyError) as e:
             check(False, "output file strict JSON: %s" % e)
 
@@ -101,7 +85,7 @@ def main():
                 "--benchmark_format=json")
         check(r.returncode == 0, "json display exit 0")
         try:
-            doc = strict_load(r.stdout)
+            doc = strict_json.loads(r.stdout)
             check(len(doc["benchmarks"]) == 2, "json display: 2 cases")
         except ValueError as e:
             check(False, "stdout strict JSON: %s" % e)
@@ -111,7 +95,7 @@ def main():
                 "--benchmark_repetitions=2", "--benchmark_format=json")
         check(r.returncode == 0, "repetitions exit 0")
         try:
-            doc = strict_load(r.stdout)
+            doc = strict_json.loads(r.stdout)
             cv = [b for b in doc["benchmarks"]
                   if b.get("aggregate_name") == "cv"]
             check(len(cv) == 1 and "non-finite time written as 0"
@@ -146,7 +130,7 @@ def main():
         check("runs_failed=1" in r.stderr, "kept output: one failed run counted")
         try:
             with open(kept) as f:
-                doc = strict_load(f.read())
+                doc = strict_json.loads(f.read())
             errs = [b["name"] for b in doc["benchmarks"] if b.get("error_occurred")]
             check(len(errs) == 1 and errs[0].startswith("fails/"),
                   "kept output: error entry for fails only (%s)" % errs)
