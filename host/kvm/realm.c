@@ -26,28 +26,32 @@ void realm_rtt_geometry(unsigned ia_bits, int *level_start, unsigned *num_start)
 	*num_start = ia_bits > covered ? 1U << (ia_bits - covered) : 1;
 }
 
+/* RMI 2.0: a range command over one granule, reissued from where the RMM
+ * stopped until the granule is done (partial progress is allowed). */
+typedef uint64_t (*rmi_range_fn)(struct rmi_host *h, uint64_t base, uint64_t top,
+				 uint64_t *next);
+static uint64_t range_one_granule(struct kvm_vcpu *vcpu, uint64_t pa, rmi_range_fn range)
+{
+	uint64_t next = pa, ret;
+
+	do {
+		ret = range(&vcpu->rmi, next, pa + GRANULE_SIZE, &next);
+	} while (RMI_RETURN_STATUS(ret) == RMI_SUCCESS && next < pa + GRANULE_SIZE);
+	return ret;
+}
+
 uint64_t realm_delegate(struct kvm_vcpu *vcpu, uint64_t pa)
 {
 	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
 		return rmi_granule_delegate(&vcpu->rmi, pa);
-
-	uint64_t next = pa, ret;
-	do {
-		ret = rmi_granule_range_delegate(&vcpu->rmi, next, pa + GRANULE_SIZE, &next);
-	} while (RMI_RETURN_STATUS(ret) == RMI_SUCCESS && next < pa + GRANULE_SIZE);
-	return ret;
+	return range_one_granule(vcpu, pa, rmi_granule_range_delegate);
 }
 
 uint64_t realm_undelegate(struct kvm_vcpu *vcpu, uint64_t pa)
 {
 	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
 		return rmi_granule_undelegate(&vcpu->rmi, pa);
-
-	uint64_t next = pa, ret;
-	do {
-		ret = rmi_granule_range_undelegate(&vcpu->rmi, next, pa + GRANULE_SIZE, &next);
-	} while (RMI_RETURN_STATUS(ret) == RMI_SUCCESS && next < pa + GRANULE_SIZE);
-	return ret;
+	return range_one_granule(vcpu, pa, rmi_granule_range_undelegate);
 }
 
 void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa)
