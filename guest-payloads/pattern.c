@@ -45,6 +45,11 @@ static int check_params(const struct pattern *pat, const struct pattern_params *
 		payload_errf(err, errlen, "page %u is neither 4K nor 2M", p->page);
 		return -1;
 	}
+	if (p->map_page && p->map_page != PATTERN_SZ_4K && p->map_page != p->page) {
+		payload_errf(err, errlen, "map page %S is neither 4K nor the %S backing page",
+			     p->map_page, p->page);
+		return -1;
+	}
 	if (p->size == 0) {
 		payload_errf(err, errlen, "size must be non-zero");
 		return -1;

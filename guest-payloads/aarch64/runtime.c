@@ -385,7 +385,8 @@ static void run_pattern(unsigned vcpu)
 	struct rmeb_guest_vcpu_result *r = vcpu_result(vcpu);
 	struct rmeb_guest_sample *samples = vcpu_samples(vcpu);
 	struct pattern_params pp = {
-		.size = g.p.size, .page = g.p.page, .vcpus = g.p.vcpus, .vcpu = vcpu,
+		.size = g.p.size, .page = g.p.page, .map_page = g.p.map_page,
+		.vcpus = g.p.vcpus, .vcpu = vcpu,
 		.seed = g.p.seed, .realm = g.realm, .overlap = g.p.overlap != 0,
 	};
 	struct pattern_iter it;

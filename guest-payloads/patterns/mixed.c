@@ -66,7 +66,7 @@ static int mixed_next(struct pattern_iter *it, struct payload_action *a)
 			.offset = it->base + (shared ? start_b : PAIR_START(it)) + in_chunk,
 			.op = PAYLOAD_WRITE,
 			.shared = shared,
-			.first_touch = in_chunk % it->p.page == 0,
+			.first_touch = in_chunk % pattern_fault_unit(it) == 0,
 		};
 		return 1;
 	}

@@ -30,6 +30,13 @@ void payload_errf(char *err, size_t errlen, const char *fmt, ...);
  */
 uint64_t bij_permute(uint64_t n, uint64_t key, uint64_t x);
 
+/* What the host maps per stage-2 fault: the first access to each such unit
+ * faults (pattern_params.map_page, defaulting to the backing page). */
+static inline uint64_t pattern_fault_unit(const struct pattern_iter *it)
+{
+	return it->p.map_page ? it->p.map_page : it->p.page;
+}
+
 enum step_kind {
 	STEP_TOUCH,      /* write pages of the step's range, in order */
 	STEP_SET_RIPAS,  /* one SET_RIPAS of the step's range (realm only) */
@@ -47,7 +54,7 @@ enum step_stride {
 
 /* Which accesses of a touch step the pattern expects to fault. */
 enum step_first {
-	FIRST_BACKING,        /* the first 4 KiB of each backing page */
+	FIRST_BACKING,        /* the first 4 KiB of each fault unit */
 	FIRST_NONE,           /* none: the pages are mapped already */
 	FIRST_REALM,          /* every access, in a realm only */
 	FIRST_REALM_BACKING,  /* FIRST_BACKING, in a realm only */

@@ -37,7 +37,7 @@ static void step_range(const struct pattern_step *step, uint64_t len,
 
 static bool expects_fault(const struct pattern_iter *it, uint8_t first, uint64_t rel)
 {
-	bool backing_start = rel % it->p.page == 0;
+	bool backing_start = rel % pattern_fault_unit(it) == 0;
 
 	switch (first) {
 	case FIRST_BACKING: return backing_start;

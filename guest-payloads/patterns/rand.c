@@ -43,7 +43,7 @@ static int rand_next(struct pattern_iter *it, struct payload_action *a)
 	*a = (struct payload_action){
 		.offset = it->base + backing * it->p.page + inner * PATTERN_SZ_4K,
 		.op = PAYLOAD_WRITE,
-		.first_touch = nth_inner == 0,
+		.first_touch = nth_inner == 0 || pattern_fault_unit(it) == PATTERN_SZ_4K,
 	};
 	it->pos++;
 	return 1;

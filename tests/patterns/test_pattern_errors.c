@@ -53,6 +53,8 @@ static void check_messages(void)
 	expect_error("seq", p, "page 8192 is neither 4K nor 2M");
 	p = ok; p.page = 0;
 	expect_error("retouch", p, "page 0 is neither 4K nor 2M");
+	p = ok; p.page = M2; p.map_page = 8192;
+	expect_error("seq", p, "map page 8K is neither 4K nor the 2M backing page");
 	p = ok; p.vcpu = 2;
 	expect_error("seq", p, "vcpu 2 is out of range (vcpus 2)");
 	p = ok; p.vcpus = 0; p.vcpu = 0;

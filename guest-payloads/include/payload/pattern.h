@@ -15,8 +15,10 @@
  * alias (a normal VM has no alias and uses the same address).
  *
  * first_touch marks the accesses the pattern expects to fault: the first
- * access to each host backing page (`page`: 4K or 2M; the host maps a whole
- * backing page per fault, protected and alias mappings separately), and in
+ * access to each unit the host maps per fault (`map_page`, or the backing
+ * `page` when 0: a host maps at most a whole backing page per fault,
+ * protected and alias mappings separately; some host series map less, e.g.
+ * 4 KiB pages of a 2 MiB-backed realm), and in
  * a realm the first access to a page after RIPAS EMPTY -> RAM (the host
  * gave the page up). Counting them gives the expected number of
  * stage-2 data faults of this vCPU (pattern_count). Under `overlap` it is
@@ -59,6 +61,8 @@ struct payload_action {
 struct pattern_params {
 	uint64_t size;      /* bytes per vCPU; multiple of `page` */
 	uint64_t page;      /* host backing page: PATTERN_SZ_4K or _2M */
+	uint64_t map_page;  /* stage-2 mapping per fault: 0 (= page), 4K or page;
+			     * changes which accesses fault, never the accesses */
 	uint32_t vcpus;     /* total vCPUs */
 	uint32_t vcpu;      /* this vCPU */
 	uint64_t seed;      /* for randomised patterns */

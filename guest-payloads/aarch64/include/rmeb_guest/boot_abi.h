@@ -62,7 +62,7 @@ enum rmeb_phase {
 };
 
 #define RMEB_PARAMS_MAGIC        0x31524150424d4552ULL /* "REMBPAR1" LE */
-#define RMEB_PARAMS_VERSION      1
+#define RMEB_PARAMS_VERSION      2 /* 2: map_page */
 #define RMEB_RESULTS_MAGIC       0x3153455242454d52ULL
 #define RMEB_PATTERN_NAME_LEN    32
 
@@ -84,7 +84,8 @@ struct rmeb_guest_params {
 	uint32_t overlap;          /* 1: every vCPU uses [0, size) */
 	uint32_t flags;            /* RMEB_PARAM_F_* */
 	char pattern[RMEB_PATTERN_NAME_LEN];
-	uint64_t reserved[17];
+	uint64_t map_page;         /* what the host maps per fault (0: page) */
+	uint64_t reserved[16];
 };
 _Static_assert(sizeof(struct rmeb_guest_params) == 256, "params layout");
 
