@@ -52,6 +52,8 @@ struct run_options {
 	int pin[KVM_MAX_VCPUS];
 	size_t n_pin;
 	const char *out;
+	const char *backing;            /* --backing as given (NULL: default) */
+	bool hugetlb;                   /* 2M backing is hugetlbfs (resolved) */
 	bool kvm;                       /* --backend kvm */
 	struct vmm_config vmm;          /* kvm: payload, backing */
 	char out_buf[128];
@@ -81,8 +83,13 @@ static void run_usage(FILE *out)
 		"  --pattern LIST        comma list, see 'rme-bench list patterns'\n"
 		"                        (default seq,block,fold,unfold,ripas,shared)\n"
 		"  -b, --size BYTES      memory per vCPU, K/M/G suffixes (default 256M)\n"
-		"  -s, --page 4K|2M      host backing page (default: 2M for block and unfold,\n"
-		"                        4K otherwise); anonymous / anonymous_thp too\n"
+		"  -s, --page 4K|2M|hugetlb  host backing page (default: 2M for block and\n"
+		"                        unfold, 4K otherwise); anonymous / anonymous_thp /\n"
+		"                        anonymous_hugetlb too; hugetlb = 2M --backing hugetlb\n"
+		"  --backing thp|hugetlb kind of 2M backing: it decides whether a realm gets\n"
+		"                        blocks (cca-v1: hugetlb only, cca-rmm2: never); sim\n"
+		"                        default hugetlb, kvm default thp (hugetlb needs\n"
+		"                        reserved pages)\n"
 		"  -v, --vcpus LIST      vCPU counts, comma list (default 1,2)\n"
 		"  --abi 1.0|2.0         RMI ABI of the realm policy (default 1.0)\n"
 		"  --policy NAME         realm policy (cca-v1, cca-rmm2; see list policies)\n"
@@ -105,8 +112,7 @@ static void run_usage(FILE *out)
 		"                        touch of a page also pays the host's own page fault\n"
 		"  --out DIR             results directory (default results/run-<time>-<backend>)\n"
 		"  --payload FILE        kvm: the aarch64 payload image (default: rmeb-guest.img\n"
-		"                        next to rme-bench or in the build/install tree)\n"
-		"  -s hugetlb            kvm: back guest memory with 2M hugetlb pages\n");
+		"                        next to rme-bench or in the build/install tree)\n");
 }
 
 static int bad(const char *msg)
@@ -151,9 +157,9 @@ static int parse_vcpus(struct run_options *o, char *text, char *err, size_t len)
 
 static int parse_page(struct run_options *o, const char *text, char *err, size_t len)
 {
-	if (!strcmp(text, "hugetlb")) {  /* kvm only: checked after parsing */
+	if (!strcmp(text, "hugetlb") || !strcmp(text, "anonymous_hugetlb")) {
 		o->page = PATTERN_SZ_2M;
-		o->vmm.backing = VMM_BACKING_HUGETLB;
+		o->backing = "hugetlb";
 		return 0;
 	}
 	if (!strcmp(text, "4K") || !strcmp(text, "4k") || !strcmp(text, "anonymous"))
@@ -245,7 +251,7 @@ static int parse_positive(const char *opt, const char *text, double max, double 
 
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
        OPT_REPEAT, OPT_CI_TARGET, OPT_TIME_BUDGET, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD,
-       OPT_PREFAULT, OPT_PERF_STAGES };
+       OPT_PREFAULT, OPT_PERF_STAGES, OPT_BACKING };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -253,6 +259,7 @@ static const struct option long_opts[] = {
 	{ "pattern", required_argument, NULL, OPT_PATTERN },
 	{ "size", required_argument, NULL, 'b' },
 	{ "page", required_argument, NULL, 's' },
+	{ "backing", required_argument, NULL, OPT_BACKING },
 	{ "vcpus", required_argument, NULL, 'v' },
 	{ "abi", required_argument, NULL, OPT_ABI },
 	{ "policy", required_argument, NULL, OPT_POLICY },
@@ -343,6 +350,11 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			o->prefault = !strcmp(optarg, "on");
 			break;
 		case OPT_PERF_STAGES: o->perf_stages = true; break;
+		case OPT_BACKING:
+			if (strcmp(optarg, "thp") && strcmp(optarg, "hugetlb"))
+				return bad("--backing: expected thp or hugetlb");
+			o->backing = optarg;
+			break;
 		case 'h': run_usage(stdout); return 1;
 		default:
 			snprintf(err, sizeof(err), "unknown or incomplete option '%s'",
@@ -366,9 +378,17 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	else
 		return bad("--vm: expected realm, normal or both");
 
-	if (!o->kvm && (o->vmm.payload || o->vmm.backing == VMM_BACKING_HUGETLB))
-		return bad(o->vmm.payload ? "--payload: only with --backend kvm"
-					  : "--page hugetlb: only with --backend kvm");
+	if (!o->kvm && o->vmm.payload)
+		return bad("--payload: only with --backend kvm");
+	if (o->backing && o->page == PATTERN_SZ_4K)
+		return bad("--backing: thp and hugetlb are kinds of 2M backing; --page 4K has none");
+	/* The sim needs no reserved pages for hugetlb (its host memory is THP
+	 * either way; the backing only decides the mapping size), and hugetlb
+	 * is where every realm policy that maps blocks gets them. A real host
+	 * needs nr_hugepages reserved for hugetlb, so kvm defaults to THP. */
+	o->hugetlb = o->backing ? !strcmp(o->backing, "hugetlb") : !o->kvm;
+	if (o->kvm && o->backing)
+		o->vmm.backing = o->hugetlb ? VMM_BACKING_HUGETLB : VMM_BACKING_THP;
 	/* A kvm realm runs the host kernel's CCA series v14, which speaks RMM
 	 * 2.0: its results are labelled with the matching sim policy. */
 	if (o->kvm && !abi && !policy)
@@ -571,6 +591,7 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 		{ "repeat", (double)repeat },
 		{ "stage_timing", cfg->stage_timing ? 1 : 0 },
 		{ "prefault", cfg->fresh_backing ? 0 : 1 },
+		{ "hugetlb", cfg->page == PATTERN_SZ_2M && cfg->hugetlb ? 1 : 0 },
 		{ "expected_faults", (double)r->guest_first_touches },
 		{ "missed_faults", (double)r->missed_faults },
 		{ "unexpected_exits", (double)r->unexpected_exits },
@@ -709,6 +730,7 @@ static int kvm_preflight(const struct run_options *o)
 					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
 					.pattern = o->patterns[pi], .size = o->size,
 					.page = o->page ? o->page : default_page_for(o->patterns[pi]),
+					.hugetlb = o->hugetlb,
 					.vcpus = o->vcpus[vi], .seed = o->seed,
 					.pin_cpus = o->n_pin ? o->pin : NULL,
 				};
@@ -751,6 +773,12 @@ static int write_meta_extras(struct results_writer *w, const struct run_options 
 				    sizeof(err)) ||
 	    results_meta_add_string(w, "rmm", "rme-bench RMM model (host/rmm)", err,
 				    sizeof(err)) ||
+	    results_meta_add_string(w, "backing_2m",
+				    o->hugetlb ? "hugetlb: realms of policies that map blocks "
+						 "from hugetlbfs (cca-v1) get 2 MiB blocks"
+					       : "thp: realms of policies that disable THP "
+						 "blocks (cca-v1) map 4 KiB pages",
+				    err, sizeof(err)) ||
 	    results_meta_add_string(w, "note",
 				    "sim backend: times are this host's execution of the RMM "
 				    "and KVM host models, not hardware; counts are exact",
@@ -853,6 +881,7 @@ int cmd_run(int argc, char **argv)
 					.pattern = o.patterns[pi],
 					.size = o.size,
 					.page = o.page ? o.page : default_page_for(o.patterns[pi]),
+					.hugetlb = o.hugetlb,
 					.vcpus = o.vcpus[vi],
 					.stage_timing = o.stage_timing,
 					.fresh_backing = !o.prefault,

@@ -184,6 +184,7 @@ static int build_vm(const struct run_config *cfg, struct sim_env *env,
 		.ram_gpa = KVM_DEFAULT_RAM_GPA,
 		.ram_size = ram,
 		.backing_page = cfg->page,
+		.hugetlb = cfg->hugetlb,
 		.nr_vcpus = cfg->vcpus,
 		.stage_timing = cfg->stage_timing,
 		.fresh_backing = cfg->fresh_backing,
@@ -212,6 +213,7 @@ static int add_vcpus(const struct run_config *cfg, struct sim_env *env,
 		struct pattern_params pp = {
 			.size = cfg->size, .page = cfg->page, .vcpus = cfg->vcpus, .vcpu = i,
 			.seed = cfg->seed, .realm = cfg->vm == VM_REALM, .overlap = cfg->overlap,
+			.map_page = kvm_policy_map_limit(cfg->policy, cfg->page, cfg->hugetlb),
 		};
 		if (sim_payload_init(&t->payload, cfg->pattern, &pp, &layout, err, sizeof(err)))
 			return fail(res, cfg->pattern->name, err);

@@ -129,6 +129,8 @@ static int memslot_create(struct kvm *kvm)
 	slot->gpa = kvm->cfg.ram_gpa;
 	slot->size = size;
 	slot->backing_page = kvm->cfg.backing_page;
+	slot->map_limit = kvm_policy_map_limit(kvm->cfg.policy, slot->backing_page,
+					       kvm->cfg.hugetlb);
 	slot->map_len = size + KVM_PAGE_2M;
 	slot->map_base = mmap(NULL, slot->map_len, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);

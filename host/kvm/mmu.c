@@ -16,11 +16,11 @@ static struct kvm_memslot *memslot_lookup(struct kvm *kvm, uint64_t gpa)
 	return gpa >= slot->gpa && gpa - slot->gpa < slot->size ? slot : NULL;
 }
 
-/* Largest mapping the backing allows at gpa (the kernel's vma_pagesize,
- * reduced when the block would cross the memslot). */
+/* Largest mapping the backing and the policy allow at gpa (the kernel's
+ * vma_pagesize, reduced when the block would cross the memslot). */
 static uint64_t mapping_size(const struct kvm_memslot *slot, uint64_t gpa)
 {
-	if (slot->backing_page != KVM_PAGE_2M)
+	if (slot->map_limit != KVM_PAGE_2M)
 		return KVM_PAGE_4K;
 	uint64_t block = gpa & ~(KVM_PAGE_2M - 1);
 	if (block < slot->gpa || block + KVM_PAGE_2M > slot->gpa + slot->size)

@@ -27,3 +27,12 @@ const struct kvm_policy *kvm_policy_find(const char *name)
 	}
 	return NULL;
 }
+
+uint64_t kvm_policy_map_limit(const struct kvm_policy *p, uint64_t backing_page, bool hugetlb)
+{
+	unsigned from = hugetlb ? KVM_BLOCKS_FROM_HUGETLB : KVM_BLOCKS_FROM_THP;
+
+	if (backing_page == KVM_PAGE_2M && (p->block_backings & from))
+		return KVM_PAGE_2M;
+	return KVM_PAGE_4K;
+}

@@ -26,18 +26,34 @@ void realm_rtt_geometry(unsigned ia_bits, int *level_start, unsigned *num_start)
 	*num_start = ia_bits > covered ? 1U << (ia_bits - covered) : 1;
 }
 
-/* RMI 2.0: a range command over one granule, reissued from where the RMM
- * stopped until the granule is done (partial progress is allowed). */
+/* RMI 2.0 (the 2026 series' rmi_delegate_range / rmi_undelegate_range): a
+ * range command reissued from where the RMM stopped until [base, top) is
+ * done. *reached: how far it got. Returns the last status. */
 typedef uint64_t (*rmi_range_fn)(struct rmi_host *h, uint64_t base, uint64_t top,
 				 uint64_t *next);
-static uint64_t range_one_granule(struct kvm_vcpu *vcpu, uint64_t pa, rmi_range_fn range)
+static uint64_t range_loop(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top,
+			   rmi_range_fn range, uint64_t *reached)
 {
-	uint64_t next = pa, ret;
+	uint64_t done = base, ret;
 
 	do {
-		ret = range(&vcpu->rmi, next, pa + GRANULE_SIZE, &next);
-	} while (RMI_RETURN_STATUS(ret) == RMI_SUCCESS && next < pa + GRANULE_SIZE);
+		uint64_t next = done;
+		ret = range(&vcpu->rmi, done, top, &next);
+		if (RMI_RETURN_STATUS(ret) != RMI_SUCCESS || next <= done)
+			break; /* an error, or no progress: stop rather than spin */
+		done = next;
+	} while (done < top);
+	*reached = done;
 	return ret;
+}
+
+static uint64_t range_one_granule(struct kvm_vcpu *vcpu, uint64_t pa, rmi_range_fn range)
+{
+	uint64_t reached, ret = range_loop(vcpu, pa, pa + GRANULE_SIZE, range, &reached);
+
+	if (reached == pa + GRANULE_SIZE)
+		return RMI_SUCCESS;
+	return RMI_RETURN_STATUS(ret) != RMI_SUCCESS ? ret : RMI_ERROR_INPUT;
 }
 
 uint64_t realm_delegate(struct kvm_vcpu *vcpu, uint64_t pa)
@@ -72,6 +88,23 @@ void realm_release_data(struct kvm_vcpu *vcpu, uint64_t pa)
 		__atomic_fetch_add(&vcpu->kvm->leaked_granules, 1, __ATOMIC_RELAXED);
 }
 
+void realm_release_data_range(struct kvm_vcpu *vcpu, uint64_t pa, uint64_t bytes)
+{
+	uint64_t reached;
+
+	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0) {
+		for (uint64_t off = 0; off < bytes; off += GRANULE_SIZE)
+			realm_release_data(vcpu, pa + off);
+		return;
+	}
+	/* One range call for the lot (it reports how far it got): the
+	 * series' undelegate_range_desc() / rmi_undelegate_range(). */
+	if (range_loop(vcpu, pa, pa + bytes, rmi_granule_range_undelegate, &reached) !=
+	    RMI_SUCCESS || reached < pa + bytes)
+		__atomic_fetch_add(&vcpu->kvm->leaked_granules,
+				   (pa + bytes - reached) / GRANULE_SIZE, __ATOMIC_RELAXED);
+}
+
 /* A delegated page for a new RTT, from the memcache. */
 static uint64_t alloc_delegated_granule(struct kvm_vcpu *vcpu)
 {
@@ -86,6 +119,31 @@ static uint64_t alloc_delegated_granule(struct kvm_vcpu *vcpu)
 	return pa;
 }
 
+uint64_t realm_alloc_rtt(struct kvm_vcpu *vcpu)
+{
+	struct kvm *kvm = vcpu->kvm;
+
+	if (kvm->cfg.policy->spare_rtt_page) {
+		uint64_t spare = __atomic_exchange_n(&kvm->realm.spare_page, PHYS_NONE,
+						     __ATOMIC_ACQ_REL);
+		if (spare != PHYS_NONE)
+			return spare;
+	}
+	return alloc_delegated_granule(vcpu);
+}
+
+void realm_free_rtt(struct kvm_vcpu *vcpu, uint64_t pa)
+{
+	struct kvm *kvm = vcpu->kvm;
+	uint64_t none = PHYS_NONE;
+
+	if (kvm->cfg.policy->spare_rtt_page &&
+	    __atomic_compare_exchange_n(&kvm->realm.spare_page, &none, pa, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	realm_free_delegated(vcpu, pa);
+}
+
 int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 			    int max_level)
 {
@@ -93,7 +151,7 @@ int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 
 	while (level++ < max_level) {
 		uint64_t map_ipa = ipa & ~(rtt_level_map_size(level - 1) - 1);
-		uint64_t rtt = alloc_delegated_granule(vcpu);
+		uint64_t rtt = realm_alloc_rtt(vcpu);
 
 		if (rtt == PHYS_NONE) {
 			kvm_set_error("no page for a level-%d RTT", level);
@@ -103,12 +161,13 @@ int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 
 		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT &&
 		    (int)RMI_RETURN_INDEX(ret) == level - 1) {
-			/* Another vCPU created this table first. */
-			realm_free_delegated(vcpu, rtt);
+			/* The table exists (another vCPU made it first, or a
+			 * 2 MiB map's pre-created table is still there). */
+			realm_free_rtt(vcpu, rtt);
 			continue;
 		}
 		if (ret != RMI_SUCCESS) {
-			realm_free_delegated(vcpu, rtt);
+			realm_free_rtt(vcpu, rtt);
 			kvm_set_error("RTT_CREATE ipa %#llx level %d: status %u index %u",
 				      (unsigned long long)map_ipa, level,
 				      RMI_RETURN_STATUS(ret), RMI_RETURN_INDEX(ret));
@@ -132,7 +191,7 @@ int realm_fold_rtt(struct kvm_vcpu *vcpu, uint64_t ipa)
 			      RMI_RETURN_INDEX(ret));
 		return -ENXIO;
 	}
-	realm_free_delegated(vcpu, rtt);
+	realm_free_rtt(vcpu, rtt);
 	kvm_stage_mark(vcpu, STAGE_RTT_FOLD);
 	return 0;
 }
@@ -182,7 +241,8 @@ static int unmap_protected_v1(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top
 }
 
 /* Undelegate the granules of a RmiAddrRangeDesc returned by RTT_DATA_UNMAP
- * (size class [1:0], count [11:2], address [51:12], state [63]). */
+ * (size class [1:0], count [11:2], address [51:12], state [63]) with one
+ * range call, as the series' undelegate_range_desc(). */
 static void free_range_desc(struct kvm_vcpu *vcpu, uint64_t desc)
 {
 	uint64_t pa = desc & 0x000ffffffffff000ULL;
@@ -191,8 +251,7 @@ static void free_range_desc(struct kvm_vcpu *vcpu, uint64_t desc)
 
 	if (desc >> 63)
 		return; /* undelegated memory: nothing to give back */
-	for (uint64_t off = 0; off < bytes; off += GRANULE_SIZE)
-		realm_release_data(vcpu, pa + off);
+	realm_release_data_range(vcpu, pa, bytes);
 }
 
 /* RMI 2.0 (the newest series' realm_unmap_private_range): RTT_DATA_UNMAP
@@ -267,6 +326,15 @@ int realm_unmap_protected_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t t
 
 	/* Within a fault only RIPAS -> EMPTY unmaps: its stage says so. */
 	kvm_stage_mark(vcpu, STAGE_SET_RIPAS);
+	/* Both series end a private unmap with the fold scan (the early one
+	 * in realm_set_ipa_state / kvm_realm_unmap_range, the 2026 one in
+	 * realm_unmap_private_range, error paths included). */
+	if (!ret && top > base) {
+		int folded = realm_fold_rtt_level(vcpu, vcpu->kvm->realm.rtt_level_start + 1,
+						  base, top);
+		if (folded < 0)
+			ret = folded;
+	}
 	return ret;
 }
 
@@ -318,11 +386,10 @@ int realm_set_ipa_state(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
 	}
 	kvm_stage_mark(vcpu, STAGE_SET_RIPAS);
 	*reached = ipa;
-	/* Memory the guest gave up goes back to the host now. */
+	/* Memory the guest gave up goes back to the host now (and tables
+	 * left homogeneous are folded). */
 	if (ripas == RMI_EMPTY && ipa != start) {
 		int err = realm_unmap_protected_range(vcpu, start, ipa);
-		if (!err)
-			err = realm_fold_rtt_level(vcpu, realm->rtt_level_start + 1, start, ipa);
 		if (err < 0 && !ret)
 			ret = err;
 	}
@@ -422,6 +489,7 @@ int realm_create(struct kvm *kvm)
 	if (err)
 		return err;
 	realm_rtt_geometry(realm->ia_bits, &realm->rtt_level_start, &realm->rtt_num_start);
+	realm->spare_page = PHYS_NONE;
 
 	if (alloc_delegated_page(kvm, 1, &realm->rd) != RMI_SUCCESS ||
 	    alloc_delegated_page(kvm, realm->rtt_num_start, &realm->rtt_base) != RMI_SUCCESS) {
@@ -581,6 +649,9 @@ void realm_destroy(struct kvm *kvm)
 	}
 	uint64_t ia_top = 1ULL << realm->ia_bits;
 	destroy_rtts(ctx, 0, ia_top, realm->rtt_level_start);
+	if (realm->spare_page != PHYS_NONE)
+		realm_free_delegated(ctx, realm->spare_page);
+	realm->spare_page = PHYS_NONE;
 	if (rmi_realm_destroy(&ctx->rmi, realm->rd) == RMI_SUCCESS) {
 		realm_free_delegated(ctx, realm->rd);
 		for (unsigned i = 0; i < realm->rtt_num_start; i++)

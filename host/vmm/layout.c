@@ -35,6 +35,16 @@ static int errf(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
+uint64_t vmm_kernel_map_page(const struct run_config *cfg)
+{
+	/* The CCA series (v14 and every guest_memfd version before it) maps
+	 * realm faults at PAGE_SIZE: private_memslot_fault() passes PAGE_SIZE
+	 * ("FIXME: Should be able to use bigger than PAGE_SIZE mappings") and
+	 * user_mem_abort() forces page mappings for realms. A normal VM gets a
+	 * whole backing page. */
+	return cfg->vm == VM_REALM ? PATTERN_SZ_4K : 0;
+}
+
 int vmm_validate(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		 size_t len)
 {
@@ -60,6 +70,7 @@ int vmm_validate(const struct run_config *cfg, const struct vmm_config *vc, char
 		struct pattern_params pp = {
 			.size = cfg->size, .page = cfg->page, .vcpus = cfg->vcpus, .vcpu = v,
 			.seed = cfg->seed, .realm = cfg->vm == VM_REALM, .overlap = cfg->overlap,
+			.map_page = vmm_kernel_map_page(cfg),
 		};
 		if (pattern_iter_start(&it, cfg->pattern, &pp, perr, sizeof(perr)))
 			return errf(err, len, "--pattern %s: %s", cfg->pattern->name, perr);
@@ -97,6 +108,7 @@ int vmm_layout_compute(const struct run_config *cfg, struct vmm_layout *l, char 
 		struct pattern_params pp = {
 			.size = cfg->size, .page = cfg->page, .vcpus = cfg->vcpus, .vcpu = v,
 			.seed = cfg->seed, .realm = cfg->vm == VM_REALM, .overlap = cfg->overlap,
+			.map_page = vmm_kernel_map_page(cfg),
 		};
 		if (pattern_count(cfg->pattern, &pp, &pc, perr, sizeof(perr)))
 			return errf(err, len, "--pattern %s: %s", cfg->pattern->name, perr);
@@ -132,6 +144,7 @@ void vmm_params_fill(const struct run_config *cfg, const struct vmm_layout *l,
 		.vcpus = cfg->vcpus,
 		.size = cfg->size,
 		.page = cfg->page,
+		.map_page = vmm_kernel_map_page(cfg),
 		.seed = cfg->seed,
 		.data_ipa = l->data_ipa,
 		.data_size = l->data_size,

@@ -24,6 +24,7 @@ int kvm_test_run(const struct kvm_test_run *t, struct run_result *res)
 		.pattern = pattern_find(t->pattern),
 		.size = t->size,
 		.page = t->page,
+		.hugetlb = !t->thp,
 		.vcpus = t->vcpus,
 		.seed = 1,
 		.stage_timing = true,
@@ -66,6 +67,8 @@ uint64_t kvm_test_expected(const struct kvm_test_run *t)
 		struct pattern_params pp = {
 			.size = t->size, .page = t->page, .vcpus = t->vcpus, .vcpu = v,
 			.seed = 1, .realm = !strcmp(t->vm, "realm"), .overlap = t->overlap,
+			.map_page = kvm_policy_map_limit(kvm_policy_find(t->policy), t->page,
+							 !t->thp),
 		};
 		struct pattern_counts c;
 		if (pattern_count(pattern_find(t->pattern), &pp, &c, err, sizeof(err))) {

@@ -38,6 +38,7 @@ struct kvm_test_run {
 	uint64_t size, page;
 	unsigned vcpus;
 	bool overlap;
+	bool thp;             /* 2M backing from THP (default: hugetlbfs) */
 };
 
 /* Runs it; 0 and *res filled, or -1 (reported, counted as a failure). */

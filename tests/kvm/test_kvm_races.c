@@ -15,7 +15,8 @@ static uint64_t races_seen;
 static void race(const char *vm, const char *policy, const char *pattern, uint64_t page,
 		 unsigned vcpus)
 {
-	struct kvm_test_run t = { vm, policy, pattern, 2 * MB, page, vcpus, true };
+	struct kvm_test_run t = { .vm = vm, .policy = policy, .pattern = pattern,
+				  .size = 2 * MB, .page = page, .vcpus = vcpus, .overlap = true };
 	struct run_result r = { 0 };
 	uint64_t pages = t.size / page;
 

@@ -27,6 +27,8 @@ CASES = [
     (["--size", "12Q"], "--size"),
     (["--pattern", "block", "--page", "4K"], "--page"),
     (["--page", "1G"], "--page"),
+    (["--backing", "shm"], "--backing"),
+    (["--backing", "thp", "--page", "4K"], "--backing"),
     (["--abi", "2.0", "--policy", "cca-v1"], "--abi"),
     (["--abi", "1.0", "--policy", "cca-rmm2"], "--abi"),
     (["--abi", "3.0"], "--abi"),

@@ -1,34 +1,83 @@
 /*
- * cca-v1: the early Arm CCA host series on RMM 1.0 (the seed quoted in
- * ../shared/reference/seed-realm-stage2-fault-path.md, and the 1.0-era
- * arch/arm64/kvm/rme.c read through the library's look-up tools).
+ * cca-v1: the early Arm CCA host series on RMM 1.0 (the pre-guest_memfd
+ * arch/arm64/kvm/rme.c, read at lougovsk/linux b6cff5baf3b7:
+ * realm_map_protected, realm_map_non_secure, realm_create_rtt_levels,
+ * alloc_delegated_page / free_delegated_page, fold_rtt,
+ * realm_destroy_protected, realm_fold_rtt_level, realm_set_ipa_state; the
+ * seed quoted in ../shared/reference is the same path). The code is ours.
+ *
+ * Mapping size: user_mem_abort() maps a realm block only when the VMA is
+ * hugetlbfs (vma_pagesize 2 MiB); the THP upgrade is disabled for realms
+ * ("FIXME: We shouldn't need to disable this for realms"). So
+ * block_backings is hugetlb only: on THP backing a realm takes 4 KiB faults.
+ *
+ * The spare page (spare_rtt_page): alloc_delegated_page() takes the realm's
+ * spare delegated page when there is one (no DELEGATE) and
+ * free_delegated_page() keeps a freed RTT page as the spare when there is
+ * none (no UNDELEGATE). Pages freed by fold_rtt() after a block map, by a
+ * failed RTT_CREATE and by a failed unfold go through it; the fold scan
+ * after a RIPAS change and teardown undelegate directly, as the series.
  *
  * Per protected fault (realm_map_protected):
  *   4 KiB: GRANULE_DELEGATE, DATA_CREATE_UNKNOWN; on RMI_ERROR_RTT(L)
- *          create the RTTs from L + 1 down to level 3 (each page from the
- *          vCPU memcache, delegated first) and retry once.
- *   2 MiB: pre-create the level-3 RTT, then the above for each of the 512
- *          granules, then RTT_FOLD the table into a level-2 block (its page
- *          is undelegated and freed).
+ *          create the RTTs from L + 1 down to level 3 (each on a page from
+ *          alloc_delegated_page: the spare, or DELEGATE of a memcache page)
+ *          and retry once.
+ *   2 MiB: pre-create the level-3 RTT (its failure is ignored, the page
+ *          goes to free_delegated_page), then the above for each of the 512
+ *          granules, then RTT_FOLD of the table into a level-2 block; the
+ *          table's page goes to free_delegated_page.
  *   A failed DELEGATE means the granule is already delegated: read the
  *   entry (RTT_READ_ENTRY); if it maps our page another vCPU won the race.
  *   Errors unwind: DATA_DESTROY + undelegate what this call created.
- * Unprotected faults: RTT_MAP_UNPROTECTED; on ERROR_RTT create levels and
- * retry. RIPAS changes (realm.c, realm_set_ipa_state): RTT_SET_RIPAS loop
- * creating tables / unfolding blocks down to find_map_level(); for EMPTY
- * then DATA_DESTROY + undelegate of the changed range (unfolding blocks)
- * and the series' fold scan (realm_fold_rtt_level).
+ * Unprotected faults (realm_map_non_secure): RTT_MAP_UNPROTECTED; on
+ * ERROR_RTT create levels and retry. RIPAS changes (realm.c,
+ * realm_set_ipa_state): RTT_SET_RIPAS loop creating tables down to
+ * find_map_level(); for EMPTY then DATA_DESTROY + GRANULE_UNDELEGATE of the
+ * changed range (unfolding blocks on a page from alloc_delegated_page) and
+ * the fold scan realm_fold_rtt_level().
  *
- * Where this differs from the seed:
- *   - The seed returns as soon as a DELEGATE fails on a granule that is
+ * RMI calls per fault (REC_ENTER not counted; tested in
+ * tests/kvm/test_kvm_counts.c). "spare" = the realm has a spare page.
+ *   protected 4K, tables present        DELEGATE, DATA_CREATE_UNKNOWN       2
+ *   protected 4K, level-3 RTT missing   + DCU(ERROR_RTT), DELEGATE,
+ *                                         RTT_CREATE                5 (spare: 4)
+ *   protected 4K, levels 2+3 missing    + 2 x (DELEGATE, RTT_CREATE) 7 (spare: 6)
+ *   protected 2M block (hugetlb), level-2 table present:
+ *     [DELEGATE], RTT_CREATE, 512 x (DELEGATE, DCU), RTT_FOLD
+ *                                         1027 without a spare (the folded
+ *                                         table's page becomes the spare),
+ *                                         1026 with one (steady state)
+ *   protected 2M, level-3 table already there (a split block re-faulted):
+ *     [DELEGATE], RTT_CREATE (refused: page back to the spare), then per
+ *     granule DELEGATE (+ RTT_READ_ENTRY where already mapped) ...
+ *   unprotected 4K                      RTT_MAP_UNPROTECTED                  1
+ *   unprotected, level 3 / 2+3 missing                  4 / 6 (spare: 3 / 5)
+ *   RIPAS -> EMPTY of a 4K page under a live level-3 table: RTT_SET_RIPAS,
+ *     DATA_DESTROY, GRANULE_UNDELEGATE, then the fold scan's RTT_FOLDs.
+ *
+ * Fold: RTT_FOLD alone, as RMM 1.0 final (the RTT address is an output).
+ * The seed's fold_rtt is RTT_READ_ENTRY + RTT_FOLD because RMM 1.0-beta's
+ * RTT_FOLD took the table's address as an input; the model implements
+ * 1.0 final only, so that variant is not offered as a policy.
+ *
+ * Where this differs from the series:
+ *   - RTT_CREATE failing because the table exists: the series returns
+ *     -ENXIO from realm_create_rtt_levels(), which fails the fault when a
+ *     DATA_CREATE_UNKNOWN retry needed the table (two vCPUs racing on a
+ *     missing table: a KVM_RUN error in that series). Here the page goes
+ *     to free_delegated_page() exactly as there and the walk goes on, so
+ *     concurrent runs complete. Single-vCPU runs never take this path
+ *     except in the 2 MiB pre-create, whose result the series ignores too.
+ *   - The series returns as soon as a DELEGATE fails on a granule that is
  *     mapped (assuming a racing vCPU). For a 2 MiB fault on a block that a
  *     RIPAS change split (unfold pattern) the other 511 granules are still
- *     mapped, so the seed would return forever and the guest would livelock.
- *     Here a block map skips granules that are mapped to our page and maps
- *     the rest, then folds the block again; a granule whose entry is not
- *     created yet (a racing vCPU midway) still makes the guest retry.
- *   - The seed WARNs when the raced entry does not match; we fail the fault
- *     with a message instead.
+ *     mapped, so the series would return forever and the guest would
+ *     livelock. Here a block map skips granules that are mapped to our page
+ *     and maps the rest, then folds the block again; a granule whose entry
+ *     is not created yet (a racing vCPU midway) still makes the guest retry.
+ *   - The series WARNs when the raced entry does not match; we fail the
+ *     fault with a message instead.
  */
 #include <errno.h>
 
@@ -195,6 +244,8 @@ const struct kvm_policy policy_cca_v1 = {
 	.summary = "early CCA host series on RMM 1.0: DELEGATE + DATA_CREATE_UNKNOWN per 4K, fold for 2M",
 	.vm = VM_REALM,
 	.abi = RMI_ABI_1_0,
+	.block_backings = KVM_BLOCKS_FROM_HUGETLB,
+	.spare_rtt_page = true,
 	.map_protected = map_protected,
 	.map_unprotected = map_unprotected,
 	/* RIPAS changes (realm.c, shared with cca-rmm2 as the series share

@@ -37,5 +37,8 @@ const struct kvm_policy policy_normal = {
 	.name = "normal",
 	.summary = "normal-VM baseline: kvm_pgtable stage-2 map (4K page or 2M block), perms relaxed in place",
 	.vm = VM_NORMAL,
+	/* kvm_pgtable maps blocks from hugetlbfs and from THP (transparent_
+	 * hugepage_adjust). */
+	.block_backings = KVM_BLOCKS_FROM_THP | KVM_BLOCKS_FROM_HUGETLB,
 	.s2_map = s2_map,
 };

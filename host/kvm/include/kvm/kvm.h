@@ -53,7 +53,11 @@ struct kvm_config {
 	const struct kvm_policy *policy;
 	uint64_t ram_gpa;        /* IPA of guest RAM (default 2 GiB) */
 	uint64_t ram_size;       /* bytes, multiple of backing_page */
-	uint64_t backing_page;   /* KVM_PAGE_4K or KVM_PAGE_2M (THP) */
+	uint64_t backing_page;   /* KVM_PAGE_4K or KVM_PAGE_2M */
+	bool hugetlb;            /* 2M backing is hugetlbfs (else THP): decides
+				  * whether the policy maps blocks on it
+				  * (kvm_policy_map_limit); the model's host
+				  * memory is THP either way */
 	unsigned nr_vcpus;
 	unsigned ia_bits;        /* 0: smallest that holds RAM and its alias */
 	bool stage_timing;       /* false: only whole-fault times */
@@ -72,6 +76,7 @@ struct kvm_memslot {
 	uint8_t *hva;
 	uint64_t pa;
 	uint64_t backing_page;   /* what the mapping asked for */
+	uint64_t map_limit;      /* largest stage-2 mapping of a fault */
 	bool thp;                /* 2 MiB backing really comes from THP */
 	size_t map_len;          /* bytes mmapped (for munmap) */
 	void *map_base;
@@ -93,6 +98,8 @@ struct realm {
 	uint64_t rtt_base;
 	uint64_t params;         /* NS page holding RmiRealmParams */
 	uint64_t vmid;
+	uint64_t spare_page;     /* delegated RTT page kept for reuse, or
+				  * PHYS_NONE (policy->spare_rtt_page) */
 };
 
 /* The guest's clock, as the guest payload stamps it (CNTVCT on hardware). */

@@ -22,11 +22,25 @@
 #include "abi/rmi.h"
 #include "kvm/kvm.h"
 
+/* Backings on which the host series maps a 2 MiB block (the kernel's
+ * vma_pagesize decision in user_mem_abort / private_memslot_fault). */
+#define KVM_BLOCKS_FROM_THP     (1u << 0) /* transparent huge pages */
+#define KVM_BLOCKS_FROM_HUGETLB (1u << 1) /* hugetlbfs pages */
+
 struct kvm_policy {
 	const char *name;
 	const char *summary;     /* one line for `rme-bench list policies` */
 	enum vm_type vm;
 	enum rmi_abi abi;        /* realm policies only */
+	/* KVM_BLOCKS_FROM_* bits; on any other backing every fault maps
+	 * 4 KiB (the early series disables THP blocks for realms; the
+	 * guest_memfd series force page mappings for realms). */
+	unsigned block_backings;
+	/* The early series' spare delegated page (alloc_delegated_page /
+	 * free_delegated_page): an RTT page the host frees is kept delegated
+	 * as the realm's spare when it has none, and the next RTT page is the
+	 * spare when there is one, saving an UNDELEGATE + DELEGATE pair. */
+	bool spare_rtt_page;
 
 	/* Realm: map [ipa, ipa + size) of protected IPA space to the host
 	 * pages at pa (size 4 KiB or 2 MiB, both aligned). -E2BIG: this
@@ -53,13 +67,19 @@ struct kvm_policy {
 	X(cca_v1)          \
 	X(cca_rmm2)        \
 	X(normal)          \
-	X(cca_v1_fold4k)
+	X(cca_v1_fold4k)   \
+	X(cca_rmm2_2m)
 
 #define KVM_POLICY_EXTERN(id) extern const struct kvm_policy policy_##id;
 KVM_POLICY_LIST(KVM_POLICY_EXTERN)
 #undef KVM_POLICY_EXTERN
 
 const struct kvm_policy *kvm_policy_find(const char *name);
+
+/* Largest stage-2 mapping a fault of this policy's VM gets on a backing of
+ * `backing_page` bytes (4 KiB, or 2 MiB from hugetlbfs or THP). */
+uint64_t kvm_policy_map_limit(const struct kvm_policy *p, uint64_t backing_page,
+			      bool hugetlb);
 const struct kvm_policy *kvm_policy_at(size_t index);
 
 void kvm_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

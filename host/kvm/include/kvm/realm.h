@@ -22,14 +22,23 @@ void realm_rtt_geometry(unsigned ia_bits, int *level_start, unsigned *num_start)
 uint64_t realm_delegate(struct kvm_vcpu *vcpu, uint64_t pa);
 uint64_t realm_undelegate(struct kvm_vcpu *vcpu, uint64_t pa);
 
+/* A delegated page for a new RTT: the realm's spare if the policy keeps
+ * one and it is there, else a memcache page delegated now. PHYS_NONE if
+ * the memcache is empty or the delegation fails. */
+uint64_t realm_alloc_rtt(struct kvm_vcpu *vcpu);
+/* An RTT page the host no longer needs: kept as the spare (policies with
+ * spare_rtt_page, when the realm has none), else undelegated and freed. */
+void realm_free_rtt(struct kvm_vcpu *vcpu, uint64_t pa);
+
 /* Create the RTTs covering ipa from `level` + 1 down to `max_level`, each
- * from the vCPU memcache, delegated first. An RTT another vCPU created in
- * the meantime is fine: its page goes back. Marks STAGE_RTT_CREATE. */
+ * on a page from realm_alloc_rtt(). An RTT that exists already (another
+ * vCPU created it in the meantime) is fine: its page goes back through
+ * realm_free_rtt(). Marks STAGE_RTT_CREATE. */
 int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 			    int max_level);
 
 /* Fold the level-3 RTT under the 2 MiB block at ipa into a block entry and
- * reclaim its page. Marks STAGE_RTT_FOLD. */
+ * reclaim its page (realm_free_rtt). Marks STAGE_RTT_FOLD. */
 int realm_fold_rtt(struct kvm_vcpu *vcpu, uint64_t ipa);
 
 /* Give a delegated granule back to the host (undelegate, free). On failure
@@ -41,8 +50,15 @@ void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa);
  * memslot. A granule the RMM keeps is counted as leaked. */
 void realm_release_data(struct kvm_vcpu *vcpu, uint64_t pa);
 
+/* Undelegate guest RAM granules [pa, pa + bytes): one GRANULE_UNDELEGATE
+ * each on RMI 1.0, GRANULE_RANGE_UNDELEGATE over the range on 2.0. What
+ * the RMM keeps is counted as leaked. */
+void realm_release_data_range(struct kvm_vcpu *vcpu, uint64_t pa, uint64_t bytes);
+
 /* Destroy the protected data mapped in [base, top) and undelegate it,
- * unfolding blocks that straddle the range (RIPAS -> EMPTY, teardown).
+ * unfolding blocks that straddle the range (RIPAS -> EMPTY, teardown,
+ * error paths), then fold the tables left homogeneous
+ * (realm_fold_rtt_level from the level below the root), as both series do.
  * DATA_DESTROY per granule on RMI 1.0, RTT_DATA_UNMAP on 2.0. */
 int realm_unmap_protected_range(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top);
 

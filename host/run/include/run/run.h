@@ -32,6 +32,7 @@ struct run_config {
 	const struct pattern *pattern;
 	uint64_t size;          /* bytes per vCPU */
 	uint64_t page;          /* backing: 4K or 2M */
+	bool hugetlb;           /* 2M backing from hugetlbfs (else THP) */
 	unsigned vcpus;
 	uint64_t seed;
 	bool stage_timing;

@@ -73,6 +73,11 @@ struct vmm_layout {
 
 /* Checks the run's parameters for this backend (vCPU count, size, page,
  * backing, pattern, pinning). 0, or -1 with a message naming the option. */
+/* What the host kernel maps per stage-2 fault of this VM: 0 (the whole
+ * backing page) or 4 KiB (realms under the CCA series). The guest's
+ * expected faults follow it (pattern_params.map_page). */
+uint64_t vmm_kernel_map_page(const struct run_config *cfg);
+
 int vmm_validate(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		 size_t len);
 
