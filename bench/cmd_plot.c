@@ -545,6 +545,13 @@ static int fig_rmi(struct plot_ctx *c)
 
 /* ---- figure 5: scaling with vCPUs ---- */
 
+/* The run had more vCPU threads than CPUs (summary extra.oversubscribed). */
+static bool run_oversubscribed(const struct results_run_summary *s)
+{
+	const struct json_value *x = json_get(json_get(s->json, "extra"), "oversubscribed");
+	return x && x->type == JSON_NUMBER && x->number.value > 0;
+}
+
 static int fig_scaling(struct plot_ctx *c)
 {
 	unsigned counts[64];
@@ -571,7 +578,7 @@ static int fig_scaling(struct plot_ctx *c)
 	char keys[MAX_REFS][64];
 	size_t n_keys = 0;
 	struct run_ref used[MAX_REFS];
-	size_t n_used = 0, n_lines = 0;
+	size_t n_used = 0, n_lines = 0, n_over = 0;
 	FILE *f = data_open(c, "scaling.dat", &tmp, path, sizeof(path));
 	if (!f)
 		return -1;
@@ -584,8 +591,8 @@ static int fig_scaling(struct plot_ctx *c)
 				continue;
 			char label[128];
 			run_label(c, &c->dirs[d], s, label, sizeof(label));
-			fprintf(f, "%s\"vcpus\"\t\"%s\"\t\"ci_low_us\"\t\"ci_high_us\"\t\"kfaults_per_s\"\n",
-				n_lines ? "\n\n" : "", label);
+			fprintf(f, "%s\"vcpus\"\t\"%s\"\t\"ci_low_us\"\t\"ci_high_us\"\t\"kfaults_per_s\"\t"
+				"\"oversubscribed\"\n", n_lines ? "\n\n" : "", label);
 			for (size_t ci = 0; ci < n_counts; ci++)
 				for (size_t j = 0; j < c->dirs[d].n_runs; j++) {
 					unsigned v = counts[ci];
@@ -596,10 +603,13 @@ static int fig_scaling(struct plot_ctx *c)
 					    !t->faults)
 						continue;
 					const struct results_dist *fd = &t->fault_ns;
-					fprintf(f, "%u\t%.3f\t%.3f\t%.3f\t%.3f\n", v, fd->p50_ns / 1000.0,
+					bool over = run_oversubscribed(t);
+					n_over += over;
+					fprintf(f, "%u\t%.3f\t%.3f\t%.3f\t%.3f\t%d\n", v, fd->p50_ns / 1000.0,
 						(fd->has_ci ? fd->p50_ci_low_ns : fd->p50_ns) / 1000.0,
 						(fd->has_ci ? fd->p50_ci_high_ns : fd->p50_ns) / 1000.0,
-						isnan(t->faults_per_sec) ? 0 : t->faults_per_sec / 1000.0);
+						isnan(t->faults_per_sec) ? 0 : t->faults_per_sec / 1000.0,
+						over);
 					if (n_used < MAX_REFS)
 						used[n_used++] = (struct run_ref){ &c->dirs[d],
 										   &c->dirs[d].runs[j] };
@@ -615,6 +625,7 @@ static int fig_scaling(struct plot_ctx *c)
 	snprintf(title, sizeof(title), "Scaling with vCPUs: median fault time (95%% CI) and "
 		 "fault throughput %s", tag);
 	if (vars_common(c, vars, title, foot) || gp_var_num(vars, VARS_LEN, "nlines", (double)n_lines) ||
+	    gp_var_num(vars, VARS_LEN, "noversub", (double)n_over) ||
 	    gp_var_str(vars, VARS_LEN, "colors", colors) ||
 	    gp_var_str(vars, VARS_LEN, "dashes", dashes))
 		return -1;

@@ -544,7 +544,7 @@ static int pool_add(struct pooled *p, struct run_result *r, bool first)
 #define SUM(f) p->last.f += r->f
 	SUM(rmi_calls); SUM(guest_accesses); SUM(guest_first_touches); SUM(guest_exits);
 	SUM(guest_seas); SUM(guest_errors); SUM(missed_faults); SUM(unexpected_exits);
-	SUM(races); SUM(mmio_exits); SUM(irq_exits); SUM(leaked_granules);
+	SUM(races); SUM(mmio_exits); SUM(irq_exits); SUM(leaked_granules); SUM(host_page_ins);
 #undef SUM
 	return 0;
 }
@@ -598,6 +598,10 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 		{ "guest_accesses", (double)r->guest_accesses },
 		{ "guest_seas", (double)r->guest_seas },
 		{ "races", (double)r->races },
+		{ "host_page_ins", (double)r->host_page_ins },
+		/* More vCPU threads than CPUs: they time-slice, so counts stay
+		 * exact but a fault's time includes waiting to be scheduled. */
+		{ "oversubscribed", !o_kvm && cfg->vcpus > run_cpus_available() ? 1 : 0 },
 		{ "irq_exits", (double)r->irq_exits },
 		{ "mmio_exits", (double)r->mmio_exits },
 		{ "leaked_granules", (double)r->leaked_granules },
@@ -646,7 +650,9 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 
 /* --repeat auto: stop when the CI of the median of the repeat medians is
  * within the target, or the budget is spent; say which. */
-static bool adaptive_done(const struct run_options *o, struct run_repeats *reps, uint64_t t0)
+/* --repeat auto: the CI target is met, or budget_s seconds passed since t0. */
+static bool adaptive_done(const struct run_options *o, struct run_repeats *reps, uint64_t t0,
+			  double budget_s)
 {
 	uint64_t m, lo, hi;
 	double pct = run_repeat_ci_pct(reps, &m, &lo, &hi);
@@ -655,69 +661,105 @@ static bool adaptive_done(const struct run_options *o, struct run_repeats *reps,
 		reps->stop = STOP_CI_REACHED;
 		return true;
 	}
-	if ((double)stage_clock_ticks_to_ns(stage_clock_now() - t0) >= o->time_budget_s * 1e9) {
+	if ((double)stage_clock_ticks_to_ns(stage_clock_now() - t0) >= budget_s * 1e9) {
 		reps->stop = STOP_BUDGET;
 		return true;
 	}
 	return false;
 }
 
-static int run_one_config(struct results_writer *w, const struct run_options *o,
-		      struct run_config *cfg)
+/* One repeat of one configuration into its pool. 0 or -1 (reported). */
+static int run_repeat(const struct run_options *o, struct run_config *cfg, struct pooled *pool,
+		      uint64_t rep)
 {
-	const char *abi = cfg->vm == VM_REALM ? (cfg->policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0")
-					      : "-";
-	struct pooled pool = { 0 };
-	int ret = 0, vcpu_pu[KVM_MAX_VCPUS];
+	struct run_result r;
+	int ret = 0;
 
-	if (!o->kvm) {
-		cfg->pin_cpus = run_pin_apply(&pinning, cfg->vcpus, vcpu_pu);
-		cfg->perf_counters = true;
-		cfg->perf_stages = o->perf_stages;
+	cfg->seed = o->seed + rep;
+	if (o->kvm ? vmm_run(cfg, &o->vmm, &r) : sim_run(cfg, &r)) {
+		fprintf(stderr, "rme-bench run: %s %s %s: %s\n",
+			cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
+			cfg->policy->name, r.error);
+		return -1;
 	}
-	uint64_t t0 = stage_clock_now();
-	pool.reps.stop = o->repeat_auto ? STOP_MAX_REPEATS : STOP_COUNT;
-	for (uint64_t rep = 0; rep < o->repeat && !ret; rep++) {
-		if (o->repeat_auto && rep && adaptive_done(o, &pool.reps, t0))
-			break;
-		struct run_result r;
-		cfg->seed = o->seed + rep;
-		if (o->kvm ? vmm_run(cfg, &o->vmm, &r) : sim_run(cfg, &r)) {
-			fprintf(stderr, "rme-bench run: %s %s %s: %s\n",
-				cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
-				cfg->policy->name, r.error);
-			ret = -1;
-			break;
-		}
-		if (r.error[0]) {
-			fprintf(stderr, "rme-bench run: %s\n", r.error);
-			ret = -1;
-		}
-		if (pool_add(&pool, &r, rep == 0))
-			ret = -1;
-		run_result_free(&r);
+	if (r.error[0]) {
+		fprintf(stderr, "rme-bench run: %s\n", r.error);
+		ret = -1;
 	}
-	if (!ret) {
-		print_row(cfg, abi, &pool);
-		if (pool.last.missed_faults || pool.last.unexpected_exits || pool.dropped)
-			fprintf(stderr, "rme-bench run: warning: %s/%s: %llu expected faults did "
-				"not happen, %llu exits were not expected, %llu records dropped\n",
-				cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
-				(unsigned long long)pool.last.missed_faults,
-				(unsigned long long)pool.last.unexpected_exits,
-				(unsigned long long)pool.dropped);
-		if (pool.last.leaked_granules)
-			fprintf(stderr, "rme-bench run: warning: %llu granules could not be "
-				"undelegated at teardown\n",
-				(unsigned long long)pool.last.leaked_granules);
-		ret = record_run(w, cfg, abi, &pool, o->repeat_auto ? pool.reps.n : o->repeat, o->kvm);
-	}
-	free(pool.faults);
+	if (pool_add(pool, &r, rep == 0))
+		ret = -1;
+	run_result_free(&r);
 	return ret;
 }
 
-/* kvm: every configuration must suit the backend and this host before
- * anything is written (a refusal is exit 2, nothing on disk). */
+static int report_config(struct results_writer *w, const struct run_options *o,
+			 const struct run_config *cfg, struct pooled *pool)
+{
+	const char *abi = cfg->vm == VM_REALM ? (cfg->policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0")
+					      : "-";
+
+	print_row(cfg, abi, pool);
+	if (pool->last.missed_faults || pool->last.unexpected_exits || pool->dropped)
+		fprintf(stderr, "rme-bench run: warning: %s/%s: %llu expected faults did "
+			"not happen, %llu exits were not expected, %llu records dropped\n",
+			cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
+			(unsigned long long)pool->last.missed_faults,
+			(unsigned long long)pool->last.unexpected_exits,
+			(unsigned long long)pool->dropped);
+	if (pool->last.leaked_granules)
+		fprintf(stderr, "rme-bench run: warning: %llu granules could not be "
+			"undelegated at teardown\n",
+			(unsigned long long)pool->last.leaked_granules);
+	return record_run(w, cfg, abi, pool, o->repeat_auto ? pool->reps.n : o->repeat, o->kvm);
+}
+
+/*
+ * One point of the sweep (pattern, vCPUs): its configurations (realm,
+ * normal, or both) run interleaved, repeat by repeat (ABAB...), so the
+ * drift of a shared host over the point's runs (frequency, caches, other
+ * tenants) reaches both columns alike instead of deciding their ratio.
+ * --repeat auto goes on until every configuration's CI target is met or
+ * its budget is spent.
+ */
+static int run_point(struct results_writer *w, const struct run_options *o,
+		     struct run_config *cfgs, size_t n)
+{
+	struct pooled pools[2] = { 0 };
+	bool done[2] = { false, false };
+	int ret = 0, vcpu_pu[KVM_MAX_VCPUS];
+
+	for (size_t i = 0; i < n; i++) {
+		if (!o->kvm) {
+			cfgs[i].pin_cpus = run_pin_apply(&pinning, cfgs[i].vcpus, vcpu_pu);
+			cfgs[i].perf_counters = true;
+			cfgs[i].perf_stages = o->perf_stages;
+		}
+		pools[i].reps.stop = o->repeat_auto ? STOP_MAX_REPEATS : STOP_COUNT;
+	}
+	uint64_t t0 = stage_clock_now();
+	for (uint64_t rep = 0; rep < o->repeat && !ret; rep++) {
+		size_t running = 0;
+		for (size_t i = 0; i < n && !ret; i++) {
+			if (o->repeat_auto && rep && !done[i])
+				/* Interleaved, each configuration gets its share of
+				 * the point's time: --time-budget apiece. */
+				done[i] = adaptive_done(o, &pools[i].reps, t0,
+							o->time_budget_s * (double)n);
+			if (done[i])
+				continue;
+			running++;
+			ret = run_repeat(o, &cfgs[i], &pools[i], rep);
+		}
+		if (!running)
+			break;
+	}
+	for (size_t i = 0; i < n && !ret; i++)
+		ret = report_config(w, o, &cfgs[i], &pools[i]);
+	for (size_t i = 0; i < n; i++)
+		free(pools[i].faults);
+	return ret;
+}
+
 static int kvm_preflight(const struct run_options *o)
 {
 	char err[256];
@@ -773,6 +815,12 @@ static int write_meta_extras(struct results_writer *w, const struct run_options 
 				    sizeof(err)) ||
 	    results_meta_add_string(w, "rmm", "rme-bench RMM model (host/rmm)", err,
 				    sizeof(err)) ||
+	    results_meta_add_u64(w, "cpus_available", run_cpus_available(), err, sizeof(err)) ||
+	    results_meta_add_string(w, "oversubscribed",
+				    "runs whose extra.oversubscribed is 1 had more vCPU threads "
+				    "than cpus_available: they time-slice, counts are exact, "
+				    "fault times include waiting for a CPU",
+				    err, sizeof(err)) ||
 	    results_meta_add_string(w, "backing_2m",
 				    o->hugetlb ? "hugetlb: realms of policies that map blocks "
 						 "from hugetlbfs (cca-v1) get 2 MiB blocks"
@@ -840,6 +888,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (o.kvm && kvm_preflight(&o))
 		return 2;
+	(void)run_cpus_available(); /* before pinning changes this thread's mask */
 	run_profile = cost_profile_find(o.profile);
 	if (o.perf_stages)
 		perf_read_cost_ns = run_perf_read_cost_ns();
@@ -872,10 +921,12 @@ int cmd_run(int argc, char **argv)
 	ret = 0;
 	for (size_t pi = 0; pi < o.n_patterns && !ret; pi++) {
 		for (size_t vi = 0; vi < o.n_vcpus && !ret; vi++) {
-			for (int vm = 0; vm < 2 && !ret; vm++) {
+			struct run_config cfgs[2];
+			size_t n = 0;
+			for (int vm = 0; vm < 2; vm++) {
 				if ((vm == 0 && !o.want_realm) || (vm == 1 && !o.want_normal))
 					continue;
-				struct run_config cfg = {
+				cfgs[n++] = (struct run_config){
 					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
 					.policy = vm == 0 ? o.realm_policy : kvm_policy_find("normal"),
 					.pattern = o.patterns[pi],
@@ -887,8 +938,8 @@ int cmd_run(int argc, char **argv)
 					.fresh_backing = !o.prefault,
 					.pin_cpus = o.n_pin ? o.pin : NULL,
 				};
-				ret = run_one_config(w, &o, &cfg);
 			}
+			ret = run_point(w, &o, cfgs, n);
 		}
 	}
 	if (!ret && !o.kvm)

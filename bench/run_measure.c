@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,23 @@ static void restore_main(struct run_pinning *p)
 {
 	if (p->have_original)
 		sched_setaffinity(0, sizeof(p->original), &p->original);
+}
+
+unsigned run_cpus_available(void)
+{
+	/* Read once, before pinning narrows the calling thread's mask. */
+	static unsigned cpus;
+	cpu_set_t set;
+
+	if (cpus)
+		return cpus;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) {
+		cpus = (unsigned)CPU_COUNT(&set);
+	} else {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		cpus = n > 0 ? (unsigned)n : 1;
+	}
+	return cpus;
 }
 
 const int *run_pin_apply(struct run_pinning *p, unsigned vcpus, int *vcpu_pu)

@@ -40,6 +40,10 @@ int run_pin_init(struct run_pinning *p, const char *pin_arg, const unsigned *vcp
 		 size_t n_vcpus, char *err, size_t len);
 /* Bind the main thread for a run of `vcpus` vCPUs and fill vcpu_pu[i];
  * returns vcpu_pu, or NULL when this run is unpinned. Records the plan. */
+/* CPUs this process may run on (its affinity mask at the first call,
+ * which cmd_run makes before pinning anything), at least 1. */
+unsigned run_cpus_available(void);
+
 const int *run_pin_apply(struct run_pinning *p, unsigned vcpus, int *vcpu_pu);
 /* meta.json "pinning" (plans per vCPU count, notes) and "topology". */
 int run_pin_meta(struct run_pinning *p, struct results_writer *w, char *err, size_t len);

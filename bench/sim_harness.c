@@ -315,6 +315,7 @@ static void collect_counts(struct sim_env *env, struct run_result *res)
 		res->missed_faults += n->missed_faults;
 		res->unexpected_exits += n->unexpected_exits;
 		res->races += v->stats.races;
+		res->host_page_ins += v->stats.host_page_ins;
 		res->mmio_exits += v->stats.mmio;
 		res->irq_exits += v->stats.exits[RMI_EXIT_IRQ];
 		res->pin_failures += env->threads[i].pin_failed;

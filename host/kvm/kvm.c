@@ -149,8 +149,10 @@ static int memslot_create(struct kvm *kvm)
 		/* Keep 4K runs 4K even where THP is "always". */
 		madvise(slot->hva, size, MADV_NOHUGEPAGE);
 	}
-	if (!kvm->cfg.fresh_backing)
+	if (!kvm->cfg.fresh_backing) {
 		memslot_prefault(slot);
+		slot->resident = true;
+	}
 
 	slot->pa = phys_alloc(kvm->dram, size / PHYS_PAGE_SIZE, KVM_PAGE_2M);
 	if (slot->pa == PHYS_NONE ||

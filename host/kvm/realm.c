@@ -518,6 +518,13 @@ int realm_create(struct kvm *kvm)
 	return init_ram_ripas(kvm);
 }
 
+/* KVM's MPIDR of a vCPU (reset_mpidr): Aff0 holds 16 vCPUs, then Aff1 and
+ * Aff2; the RMM numbers RECs in this order (RMI 1.0 B4.3.10). */
+static uint64_t vcpu_mpidr(unsigned id)
+{
+	return (id & 0xfULL) | (((id >> 4) & 0xffULL) << 8) | (((id >> 12) & 0xffULL) << 16);
+}
+
 int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu)
 {
 	struct rmi_rec_params *params = NULL; /* set with params_pa */
@@ -549,7 +556,7 @@ int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu)
 	/* Every vCPU starts runnable at the payload entry, memstress style
 	 * (a real guest would start secondaries with PSCI CPU_ON). */
 	params->flags = REC_PARAMS_FLAG_RUNNABLE;
-	params->mpidr = vcpu->id;
+	params->mpidr = vcpu_mpidr(vcpu->id);
 	params->pc = kvm->cfg.ram_gpa;
 	params->num_aux = vcpu->nr_aux;
 	for (unsigned i = 0; i < vcpu->nr_aux; i++)

@@ -28,6 +28,7 @@ int kvm_test_run(const struct kvm_test_run *t, struct run_result *res)
 		.vcpus = t->vcpus,
 		.seed = 1,
 		.stage_timing = true,
+		.fresh_backing = t->fresh,
 		.overlap = t->overlap,
 	};
 	if (sim_run(&cfg, res)) {

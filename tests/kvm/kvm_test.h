@@ -39,6 +39,7 @@ struct kvm_test_run {
 	unsigned vcpus;
 	bool overlap;
 	bool thp;             /* 2M backing from THP (default: hugetlbfs) */
+	bool fresh;           /* guest RAM not prefaulted */
 };
 
 /* Runs it; 0 and *res filled, or -1 (reported, counted as a failure). */

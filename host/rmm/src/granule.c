@@ -2,6 +2,7 @@
  * Granule tracking and the granule commands: GRANULE_DELEGATE/UNDELEGATE
  * (RMI 1.0) and GRANULE_RANGE_DELEGATE/UNDELEGATE (RMI 2.0).
  */
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,11 +81,29 @@ uint64_t granule_pa(const struct rmm *rmm, const struct granule *g)
 	return UINT64_MAX;
 }
 
+/*
+ * A spinlock per granule, as TF-RMM's. TF-RMM holds one with interrupts
+ * masked on a physical CPU, so a holder is never preempted. The model's
+ * holder is a host thread that can be: with more vCPU threads than cores
+ * (a 64-vCPU run on 2 cores) a waiter would spin away its whole time slice
+ * behind a descheduled holder. After a bounded spin it yields the CPU, so
+ * what oversubscribed runs show is time slicing, not spinning; uncontended
+ * and briefly contended locks never get there.
+ */
+#define GRANULE_LOCK_SPINS 256
+
 void granule_lock(struct granule *g)
 {
 	while (atomic_exchange_explicit(&g->lock, 1, memory_order_acquire)) {
-		while (atomic_load_explicit(&g->lock, memory_order_relaxed))
-			cpu_relax();
+		unsigned spins = 0;
+		while (atomic_load_explicit(&g->lock, memory_order_relaxed)) {
+			if (++spins < GRANULE_LOCK_SPINS) {
+				cpu_relax();
+			} else {
+				sched_yield();
+				spins = 0;
+			}
+		}
 	}
 }
 

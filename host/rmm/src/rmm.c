@@ -130,7 +130,19 @@ void rmm_smc(struct rmm *rmm, const struct smc_args *args, struct smc_res *res)
 
 	unsigned status = RMI_RETURN_STATUS(res->x[0]);
 	if (status < RMI_STATUS_COUNT)
-		atomic_fetch_add_explicit(&rmm->cmd_count[slot][status], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&rmm_count_shard(rmm)->cmd_count[slot][status], 1,
+					  memory_order_relaxed);
+}
+
+struct rmm_count_shard *rmm_count_shard(struct rmm *rmm)
+{
+	static atomic_uint next_shard;
+	static _Thread_local unsigned shard = RMM_COUNT_SHARDS;
+
+	if (shard == RMM_COUNT_SHARDS)
+		shard = atomic_fetch_add_explicit(&next_shard, 1, memory_order_relaxed) %
+			RMM_COUNT_SHARDS;
+	return &rmm->shards[shard];
 }
 
 static void conduit_call(void *ctx, const struct smc_args *args, struct smc_res *res)
@@ -171,7 +183,12 @@ struct rmm *rmm_create(const struct rmm_config *cfg, struct phys_mem *dram)
 	rmm->nr_granules = phys_size(dram) >> GRANULE_SHIFT;
 	rmm->nr_chunks = (size_t)((rmm->nr_granules + GRANULES_PER_CHUNK - 1) / GRANULES_PER_CHUNK);
 	rmm->chunks = calloc(rmm->nr_chunks ? rmm->nr_chunks : 1, sizeof(*rmm->chunks));
-	if (!rmm->chunks) {
+	rmm->shards = aligned_alloc(64, RMM_COUNT_SHARDS * sizeof(*rmm->shards));
+	if (rmm->shards)
+		memset(rmm->shards, 0, RMM_COUNT_SHARDS * sizeof(*rmm->shards));
+	if (!rmm->chunks || !rmm->shards) {
+		free(rmm->chunks);
+		free(rmm->shards);
 		free(rmm);
 		return NULL;
 	}
@@ -190,6 +207,7 @@ void rmm_destroy(struct rmm *rmm)
 		free(c);
 	}
 	free(rmm->chunks);
+	free(rmm->shards);
 	free(rmm);
 }
 
@@ -198,18 +216,27 @@ void rmm_counts_read(const struct rmm *rmm, struct rmm_counts *out)
 	struct rmm *m = (struct rmm *)rmm;   /* atomic loads need a non-const object */
 
 	memset(out, 0, sizeof(*out));
-	for (unsigned i = 0; i < NR_COMMANDS; i++)
-		for (unsigned s = 0; s < RMI_STATUS_COUNT; s++)
-			out->cmd[i][s] = atomic_load_explicit(&m->cmd_count[i][s], memory_order_relaxed);
-	for (unsigned e = 0; e < RMM_EV_COUNT; e++)
-		out->event[e] = atomic_load_explicit(&m->event_count[e], memory_order_relaxed);
+	for (unsigned k = 0; k < RMM_COUNT_SHARDS; k++) {
+		struct rmm_count_shard *sh = &m->shards[k];
+		for (unsigned i = 0; i < NR_COMMANDS; i++)
+			for (unsigned s = 0; s < RMI_STATUS_COUNT; s++)
+				out->cmd[i][s] += atomic_load_explicit(&sh->cmd_count[i][s],
+								       memory_order_relaxed);
+		for (unsigned e = 0; e < RMM_EV_COUNT; e++)
+			out->event[e] += atomic_load_explicit(&sh->event_count[e],
+							      memory_order_relaxed);
+	}
 }
 
 void rmm_counts_reset(struct rmm *rmm)
 {
-	for (unsigned i = 0; i < NR_COMMANDS; i++)
-		for (unsigned s = 0; s < RMI_STATUS_COUNT; s++)
-			atomic_store_explicit(&rmm->cmd_count[i][s], 0, memory_order_relaxed);
-	for (unsigned e = 0; e < RMM_EV_COUNT; e++)
-		atomic_store_explicit(&rmm->event_count[e], 0, memory_order_relaxed);
+	for (unsigned k = 0; k < RMM_COUNT_SHARDS; k++) {
+		struct rmm_count_shard *sh = &rmm->shards[k];
+		for (unsigned i = 0; i < NR_COMMANDS; i++)
+			for (unsigned s = 0; s < RMI_STATUS_COUNT; s++)
+				atomic_store_explicit(&sh->cmd_count[i][s], 0,
+						      memory_order_relaxed);
+		for (unsigned e = 0; e < RMM_EV_COUNT; e++)
+			atomic_store_explicit(&sh->event_count[e], 0, memory_order_relaxed);
+	}
 }

@@ -109,13 +109,28 @@ struct rmm {
 
 	atomic_ullong vmid_bitmap[(RMM_MAX_VMID + 1) / 64];
 
+	/* Instrumentation, not RMM state (TF-RMM keeps no such counters): one
+	 * shard per calling thread, so counting never makes vCPUs share a
+	 * cache line. A single global array made every SMC of every vCPU
+	 * bounce one line, which showed as RMM contention in vCPU scaling. */
+	struct rmm_count_shard *shards; /* RMM_COUNT_SHARDS */
+};
+
+#define RMM_COUNT_SHARDS 64
+
+struct rmm_count_shard {
 	atomic_ullong cmd_count[RMM_MAX_COMMANDS][RMI_STATUS_COUNT];
 	atomic_ullong event_count[RMM_EV_COUNT];
-};
+} __attribute__((aligned(64)));
+
+/* This thread's shard: threads take shards round-robin at their first
+ * count (up to RMM_COUNT_SHARDS threads share none). */
+struct rmm_count_shard *rmm_count_shard(struct rmm *rmm);
 
 static inline void rmm_count_event(struct rmm *rmm, enum rmm_event ev)
 {
-	atomic_fetch_add_explicit(&rmm->event_count[ev], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&rmm_count_shard(rmm)->event_count[ev], 1,
+				  memory_order_relaxed);
 }
 
 static inline uint64_t rmi_status(unsigned status, unsigned index)

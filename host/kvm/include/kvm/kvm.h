@@ -78,6 +78,8 @@ struct kvm_memslot {
 	uint64_t backing_page;   /* what the mapping asked for */
 	uint64_t map_limit;      /* largest stage-2 mapping of a fault */
 	bool thp;                /* 2 MiB backing really comes from THP */
+	bool resident;           /* prefaulted: every page is in host memory,
+				  * so pinning has nothing to fault in */
 	size_t map_len;          /* bytes mmapped (for munmap) */
 	void *map_base;
 };
@@ -115,6 +117,7 @@ struct vcpu_stats {
 	uint64_t mmio;           /* aborts outside memslots */
 	uint64_t ripas_changes;
 	uint64_t races;          /* faults already mapped by another vCPU */
+	uint64_t host_page_ins;  /* pins that faulted host memory in */
 	uint64_t errors;
 };
 

@@ -85,6 +85,8 @@ struct run_result {
 	uint64_t guest_errors, missed_faults, unexpected_exits;
 	/* host side */
 	uint64_t races, mmio_exits, irq_exits, leaked_granules;
+	uint64_t host_page_ins;        /* page_pin calls that had to fault host
+					* memory in (0 when prefaulted) */
 	/* perf counters of the vCPU threads over the run phase, summed over
 	 * vCPUs (cfg.perf_counters); a counter is available only if every
 	 * vCPU's group had it. pin_failures: vCPUs that stayed unpinned. */
