@@ -138,6 +138,7 @@ static const struct cmd_desc commands[] = {
 	{ "RTT_UNPROT_UNMAP", IN_2_0(RMI_RTT_UNPROT_UNMAP), { "rd", "base", "top", "flags", "oaddr" },
 	  { OUT("out_top", FMT_HEX), OUT("out_range", FMT_HEX), OUT("out_count", FMT_DEC) }, PARAMS_NONE },
 	{ "OP_CONTINUE", IN_2_0(RMI_OP_CONTINUE), { "handle", "flags" }, { { 0 } }, PARAMS_NONE },
+	{ "REALM_TERMINATE", IN_2_0(RMI_REALM_TERMINATE), { "rd" }, { { 0 } }, PARAMS_NONE },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

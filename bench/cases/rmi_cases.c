@@ -155,6 +155,8 @@ static int fx_realm_args(struct fx *f, uint64_t *rd, uint64_t *params)
 	p->rtt_base = rtt;
 	p->rtt_level_start = f->sl;
 	p->rtt_num_start = f->num_root;
+	p->num_bps = 1;   /* 0 is reserved */
+	p->num_wps = 1;
 	return 0;
 }
 
@@ -920,9 +922,19 @@ static void realm_granules_release(struct fx *f, unsigned i)
 	f->next_vmid--;
 }
 
+/* RMI 2.0 destroys only a terminated realm (REALM_TERMINATE first). */
+static int realm_terminate(struct fx *f, unsigned i)
+{
+	if (f->abi == RMI_ABI_1_0)
+		return 0;
+	return chk(f, "REALM_TERMINATE",
+		   fx_smc(f, NULL, RMI_REALM_TERMINATE, f->pool[i], 0, 0, 0, 0));
+}
+
 static int realm_release(struct fx *f, unsigned i)
 {
-	if (chk(f, "REALM_DESTROY", fx_smc(f, NULL, RMI_REALM_DESTROY, f->pool[i], 0, 0, 0, 0)))
+	if (realm_terminate(f, i) ||
+	    chk(f, "REALM_DESTROY", fx_smc(f, NULL, RMI_REALM_DESTROY, f->pool[i], 0, 0, 0, 0)))
 		return -1;
 	realm_granules_release(f, i);
 	return 0;
@@ -939,7 +951,8 @@ static int undo_realm_create(struct fx *f, unsigned i, const struct smc_args *a,
 static int prep_realm_destroy(struct fx *f, unsigned i, struct smc_args *a)
 {
 	if (fx_realm_args(f, &f->pool[i], &f->pool2[i]) ||
-	    chk(f, "REALM_CREATE", fx_smc(f, NULL, RMI_REALM_CREATE, f->pool[i], f->pool2[i], 0, 0, 0)))
+	    chk(f, "REALM_CREATE", fx_smc(f, NULL, RMI_REALM_CREATE, f->pool[i], f->pool2[i], 0, 0, 0)) ||
+	    realm_terminate(f, i))
 		return -1;
 	return ARGS(RMI_REALM_DESTROY, f->pool[i]);
 }

@@ -502,6 +502,10 @@ int realm_create(struct kvm *kvm)
 
 	realm->vmid = __atomic_fetch_add(&next_vmid, 1, __ATOMIC_RELAXED) & 0xffff;
 	params->s2sz = realm->ia_bits;
+	/* The series passes the host's ID_AA64DFR0_EL1.{BRPs,WRPs}; the model
+	 * has no debug registers: one of each, the smallest valid value. */
+	params->num_bps = 1;
+	params->num_wps = 1;
 	params->hash_algo = RMI_HASH_SHA_256;
 	params->vmid = realm->vmid;
 	params->rtt_base = realm->rtt_base;
@@ -655,6 +659,9 @@ void realm_destroy(struct kvm *kvm)
 		v->rec = 0;
 	}
 	uint64_t ia_top = 1ULL << realm->ia_bits;
+	/* 2.0: the series terminates the realm before tearing down its RTTs. */
+	if (kvm->cfg.policy->abi == RMI_ABI_2_0)
+		rmi_realm_terminate(&ctx->rmi, realm->rd);
 	destroy_rtts(ctx, 0, ia_top, realm->rtt_level_start);
 	if (realm->spare_page != PHYS_NONE)
 		realm_free_delegated(ctx, realm->spare_page);

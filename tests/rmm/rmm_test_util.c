@@ -111,6 +111,8 @@ uint64_t tm_realm_create(struct tmachine *m, struct trealm *r, unsigned s2sz, in
 	p->rtt_base = r->rtt_base;
 	p->rtt_level_start = sl;
 	p->rtt_num_start = r->num_root;
+	p->num_bps = 1;   /* 0 is reserved */
+	p->num_wps = 1;
 	return tm_smc(m, NULL, RMI_REALM_CREATE, r->rd, r->params, 0, 0, 0);
 }
 

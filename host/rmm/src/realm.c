@@ -64,7 +64,10 @@ static bool validate_realm_params(struct rmm *rmm, const struct rmi_realm_params
 {
 	if (p->flags & (REALM_FLAG_LPA2 | REALM_FLAG_SVE | REALM_FLAG_PMU))
 		return false;   /* features the model does not offer */
-	if (p->num_bps > rmm_model_num_bps() || p->num_wps > rmm_model_num_wps())
+	/* 0 breakpoints / watchpoints is reserved (DEN0137 RmiRealmParams;
+	 * TF-RMM v0.8.0 and 9a7f8ef refuse it in validate_realm_params). */
+	if (p->num_bps == 0 || p->num_wps == 0 ||
+	    p->num_bps > rmm_model_num_bps() || p->num_wps > rmm_model_num_wps())
 		return false;
 	if (!validate_ipa_bits_and_sl(rmm, p->s2sz, p->rtt_level_start))
 		return false;
@@ -198,6 +201,27 @@ static unsigned root_rtts_refcount(struct rmm *rmm, const struct realm *rd)
 	return total;
 }
 
+/*
+ * RMI 2.0 REALM_TERMINATE: the realm will never run again; REALM_DESTROY
+ * needs it. As TF-RMM (9a7f8ef, runtime/rmi/realm.c): any state may be
+ * terminated while no REC is running in it. The model's hosts terminate
+ * after their vCPU threads have stopped, so no REC is inside then; a REC
+ * entered concurrently is not detected here (TF-RMM counts running RECs).
+ */
+void smc_realm_terminate(struct rmm *rmm, const struct smc_args *args, struct smc_res *res)
+{
+	struct granule *g_rd = granule_find_lock(rmm, args->x[0], GRANULE_STATE_RD);
+
+	if (!g_rd) {
+		res->x[0] = RMI_ERROR_INPUT;
+		return;
+	}
+	atomic_store_explicit(&((struct realm *)g_rd->obj)->state, REALM_TERMINATED,
+			      memory_order_release);
+	granule_unlock(g_rd);
+	res->x[0] = RMI_SUCCESS;
+}
+
 void smc_realm_destroy(struct rmm *rmm, const struct smc_args *args, struct smc_res *res)
 {
 	struct granule *g_rd = granule_find_lock(rmm, args->x[0], GRANULE_STATE_RD);
@@ -208,8 +232,10 @@ void smc_realm_destroy(struct rmm *rmm, const struct smc_args *args, struct smc_
 		return;
 	}
 	rd = g_rd->obj;
-	/* RECs hold references on the RD; live entries on the roots. */
-	if (granule_refcount(g_rd) != 0 || root_rtts_refcount(rmm, rd) != 0) {
+	/* RECs hold references on the RD; live entries on the roots; 2.0
+	 * destroys only a terminated realm. */
+	if (granule_refcount(g_rd) != 0 || root_rtts_refcount(rmm, rd) != 0 ||
+	    (rmm->cfg.abi == RMI_ABI_2_0 && realm_state(rd) != REALM_TERMINATED)) {
 		granule_unlock(g_rd);
 		res->x[0] = RMI_ERROR_REALM;
 		return;

@@ -61,6 +61,7 @@ static const struct rmi_command commands[] = {
 	{ "RTT_UNPROT_MAP",           RMI_RTT_UNPROT_MAP,           ABI_2_0, smc_rtt_unprot_map },
 	{ "RTT_UNPROT_UNMAP",         RMI_RTT_UNPROT_UNMAP,         ABI_2_0, smc_rtt_unprot_unmap },
 	{ "OP_CONTINUE",              RMI_OP_CONTINUE,              ABI_2_0, smc_op_continue },
+	{ "REALM_TERMINATE",          RMI_REALM_TERMINATE,          ABI_2_0, smc_realm_terminate },
 };
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -33,6 +33,7 @@ enum realm_state {
 	REALM_NEW,
 	REALM_ACTIVE,
 	REALM_SYSTEM_OFF,
+	REALM_TERMINATED,  /* 2.0: after REALM_TERMINATE (TF-RMM's ZOMBIE) */
 };
 
 struct realm {
@@ -146,7 +147,7 @@ rmi_handler_fn smc_version, smc_features;
 rmi_handler_fn smc_granule_delegate, smc_granule_undelegate;
 rmi_handler_fn smc_granule_range_delegate, smc_granule_range_undelegate;
 /* realm.c */
-rmi_handler_fn smc_realm_create, smc_realm_activate, smc_realm_destroy;
+rmi_handler_fn smc_realm_create, smc_realm_activate, smc_realm_destroy, smc_realm_terminate;
 /* rec.c */
 rmi_handler_fn smc_rec_create, smc_rec_destroy, smc_rec_aux_count;
 /* run.c */

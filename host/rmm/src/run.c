@@ -306,6 +306,8 @@ void smc_rec_enter(struct rmm *rmm, const struct smc_args *args, struct smc_res 
 		status = rmi_status(RMI_ERROR_REALM, 0);
 	else if (realm_state(rec->realm) == REALM_SYSTEM_OFF)
 		status = rmi_status(RMI_ERROR_REALM, 1);
+	else if (realm_state(rec->realm) == REALM_TERMINATED)
+		status = rmi_status(RMI_ERROR_REALM, 0);
 	else if (!rec->runnable)
 		status = RMI_ERROR_REC;
 	else if (granule_refcount(g_rec) != 0)

@@ -97,6 +97,7 @@ static inline uint64_t rtt_level_map_size(int level)
 #define RMI_RTT_DATA_UNMAP            RMI_FID(0xA6)
 #define RMI_RTT_UNPROT_MAP            RMI_FID(0xAB)
 #define RMI_RTT_UNPROT_UNMAP          RMI_FID(0xAC)
+#define RMI_REALM_TERMINATE           RMI_FID(0xB1)
 #define RMI_OP_CONTINUE               RMI_FID(0xB3)
 
 /* ---- RmiRttEntryState (RTT_READ_ENTRY X2) ---- */

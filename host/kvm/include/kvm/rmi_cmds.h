@@ -80,6 +80,12 @@ static inline uint64_t rmi_realm_destroy(struct rmi_host *h, uint64_t rd)
 	return RMI_CALL(h, RMI_REALM_DESTROY, rd, 0, 0, 0, 0);
 }
 
+/* RMI 2.0: before REALM_DESTROY (the 2026 series' kvm_destroy_realm). */
+static inline uint64_t rmi_realm_terminate(struct rmi_host *h, uint64_t rd)
+{
+	return RMI_CALL(h, RMI_REALM_TERMINATE, rd, 0, 0, 0, 0);
+}
+
 static inline uint64_t rmi_rec_aux_count(struct rmi_host *h, uint64_t rd, uint64_t *count)
 {
 	struct smc_res r;
