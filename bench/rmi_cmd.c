@@ -221,6 +221,66 @@ static const struct param_key rec_keys[] = {
 };
 
 /* ------------------------------------------------------------------ */
+/* Formatting an SMC as a line (the inverse of the parser)             */
+/* ------------------------------------------------------------------ */
+
+static int put(char **p, size_t *left, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int put(char **p, size_t *left, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(*p, *left, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= *left)
+		return -1;
+	*p += n;
+	*left -= (size_t)n;
+	return 0;
+}
+
+/* Every non-zero field of a parameter page as key=value (the runner starts
+ * from a zeroed page, so zero fields need no key). */
+static int put_keys(char **p, size_t *left, const struct param_key *keys, const void *page)
+{
+	for (const struct param_key *k = keys; k->name; k++) {
+		uint64_t v;
+		memcpy(&v, (const char *)page + k->offset, sizeof(v));
+		if (v && put(p, left, " %s=%#" PRIx64, k->name, v))
+			return -1;
+	}
+	return 0;
+}
+
+int rmi_cmd_format(enum rmi_abi abi, const struct smc_args *a, const void *params, char *buf,
+		   size_t len)
+{
+	const struct cmd_desc *d = NULL;
+	char *p = buf;
+	size_t left = len;
+
+	for (size_t i = 0; i < NR_COMMANDS && !d; i++)
+		if (commands[i].fid[abi] == a->fid)
+			d = &commands[i];
+	if (!d || put(&p, &left, "%s", d->name))
+		return -1;
+	for (unsigned i = 0; i < count_plain_args(d); i++)
+		if (put(&p, &left, " %#" PRIx64, a->x[i]))
+			return -1;
+	if (d->params == PARAMS_REALM && params)
+		return put_keys(&p, &left, realm_keys, params);
+	if (d->params == PARAMS_REC && params) {
+		const struct rmi_rec_params *rec = params;
+		if (put_keys(&p, &left, rec_keys, params))
+			return -1;
+		for (uint64_t i = 0; i < rec->num_aux && i < MAX_REC_AUX_GRANULES; i++)
+			if (put(&p, &left, "%s%#" PRIx64, i ? "," : " aux=", rec->aux[i]))
+				return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Parsed lines                                                        */
 /* ------------------------------------------------------------------ */
 
@@ -753,9 +813,15 @@ struct runner {
 	uint64_t run_pa;
 };
 
+/* REC_AUX_COUNT the model answers (RMI 1.0; --rec-aux), and whether it
+ * follows TF-RMM where the 2.0 specification is stricter (--follow). */
+static unsigned runner_rec_aux;
+static bool runner_follow_tfrmm;
+
 static int runner_init(struct runner *r, enum rmi_abi abi, FILE *err)
 {
-	struct rmm_config cfg = { .abi = abi, .max_s2sz = 48 };
+	struct rmm_config cfg = { .abi = abi, .max_s2sz = 48, .rec_aux_count = runner_rec_aux,
+				  .follow_tfrmm = runner_follow_tfrmm };
 	uint64_t top;
 
 	memset(r, 0, sizeof(*r));
@@ -871,12 +937,17 @@ int rmi_cmd_run_stream(FILE *in, const char *in_name, enum rmi_abi abi, FILE *ou
 
 static void usage(FILE *f)
 {
-	fputs("usage: rme-bench rmi [--abi 1.0|2.0] FILE\n"
+	fputs("usage: rme-bench rmi [--abi 1.0|2.0] [--rec-aux N] [--follow spec|tfrmm] FILE\n"
 	      "  Run one RMI command per line of FILE ('-' = stdin) against a fresh\n"
 	      "  RMM model (NS DRAM at 0x80000000) and print one result line each.\n"
 	      "  Line: COMMAND ARG... (spec name without RMI_, input registers in\n"
 	      "  order, hex 0x.. or decimal); REALM_CREATE rd key=value...;\n"
-	      "  REC_CREATE rd rec key=value...; REC_ENTER rec [run=PA] [flags=N].\n", f);
+	      "  REC_CREATE rd rec key=value...; REC_ENTER rec [run=PA] [flags=N].\n"
+	      "  --rec-aux N: the REC auxiliary granules the model asks for (RMI 1.0\n"
+	      "  REC_AUX_COUNT, implementation defined; default 0, TF-RMM asks 16).\n"
+	      "  --follow tfrmm: where the RMM 2.0 spec's rtte_state conditions are\n"
+	      "  stricter than TF-RMM, behave as TF-RMM (default: the spec;\n"
+	      "  docs/rmm-model.md lists the points).\n", f);
 }
 
 static bool parse_abi(const char *s, enum rmi_abi *abi)
@@ -919,6 +990,20 @@ int rmi_cmd_main(int argc, char **argv)
 				return usage_error("%s needs a value (1.0 or 2.0)", a);
 			if (!parse_abi(v, &abi))
 				return usage_error("unknown ABI '%s' (1.0 or 2.0)", v);
+		} else if (strcmp(a, "--follow") == 0) {
+			const char *v = i + 1 < argc ? argv[++i] : "";
+
+			if (strcmp(v, "spec") && strcmp(v, "tfrmm"))
+				return usage_error("--follow: '%s' is not spec or tfrmm", v);
+			runner_follow_tfrmm = !strcmp(v, "tfrmm");
+		} else if (strcmp(a, "--rec-aux") == 0) {
+			char *end;
+			const char *v = i + 1 < argc ? argv[++i] : "";
+			unsigned long n = strtoul(v, &end, 10);
+
+			if (!*v || *end || n > MAX_REC_AUX_GRANULES)
+				return usage_error("--rec-aux: '%s' is not a number from 0 to 16", v);
+			runner_rec_aux = (unsigned)n;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return usage_error("unknown option '%s'", a);
 		} else if (file) {

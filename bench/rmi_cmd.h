@@ -38,6 +38,16 @@
 /* Entry point of `rme-bench rmi [--abi 1.0|2.0] FILE`; argv[0] is "rmi". */
 int rmi_cmd_main(int argc, char **argv);
 
+/* Format one SMC as a line of the runner's input, the inverse of its
+ * parser: the spec name, the plain input registers in hex, and for
+ * REALM_CREATE / REC_CREATE every non-zero field of `params` (the NS page
+ * the call passes, read by the caller) as key=value, REC aux as a list.
+ * REC_ENTER's run page is not described. Returns 0, or -1 if the FID is no
+ * command of `abi` or the line does not fit `len` (buf unspecified). */
+struct smc_args;
+int rmi_cmd_format(enum rmi_abi abi, const struct smc_args *a, const void *params, char *buf,
+		   size_t len);
+
 /* Run the commands read from `in` (named `in_name` in messages) with the
  * given ABI; results go to `out`, diagnostics to `err`. */
 int rmi_cmd_run_stream(FILE *in, const char *in_name, enum rmi_abi abi,

@@ -39,7 +39,7 @@
 /* 2.0 range descriptors (RmiAddrRangeDesc / flags), as the model reads them. */
 #define RANGE_SINGLE 1ULL
 #define UNPROT_FLAGS (RANGE_SINGLE | (5ULL << 16) | (3ULL << 19)) /* WB, RW */
-#define NS_DESC_ATTRS ((0x5ULL << 2) | (3ULL << 6) | (3ULL << 8)) /* 1.0: WB, RW, IS */
+#define NS_DESC_ATTRS ((0x5ULL << 2) | (3ULL << 6)) /* 1.0: WB, RW (SH is the RMM's) */
 
 static uint64_t range_desc(uint64_t pa, unsigned count, int level, bool undelegated)
 {

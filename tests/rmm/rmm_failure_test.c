@@ -263,7 +263,7 @@ static void test_unmap_unprotected(void)
 	struct tmachine m;
 	struct trealm r;
 	struct smc_res res;
-	uint64_t attrs = (0x5ULL << 2) | (3ULL << 6) | (3ULL << 8);
+	uint64_t attrs = (0x5ULL << 2) | (3ULL << 6);
 
 	tm_init(&m, RMI_ABI_1_0);
 	CHECK_EQ(tm_realm_create(&m, &r, 40, 1), RMI_SUCCESS);
@@ -295,7 +295,7 @@ static void test_unprotected_gpc(void)
 	struct tmachine m;
 	struct trealm r;
 	struct rmm_counts c;
-	uint64_t attrs = (0x5ULL << 2) | (3ULL << 6) | (3ULL << 8);
+	uint64_t attrs = (0x5ULL << 2) | (3ULL << 6);
 	struct one_change guest = { .op = { .kind = SIM_GOP_READ, .ipa = NSIPA + 16 } };
 
 	tm_init(&m, RMI_ABI_1_0);

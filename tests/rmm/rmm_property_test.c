@@ -5,6 +5,19 @@
  *   rmm_property_test                 the fixed seeds ctest runs
  *   rmm_property_test SEED [STEPS]    one seed (reproduce a failure)
  *   rmm_property_test random [STEPS]  a seed from the clock
+ *   rmm_property_test --emit DIR ABI SEED COUNT STEPS
+ *                                     COUNT seeds from SEED, each written
+ *                                     as DIR/<abi>-<seed>.rmi: every SMC
+ *                                     as a `rme-bench rmi` command line,
+ *                                     for a differential replay on another
+ *                                     RMM (docs/rmm-model.md). REC_ENTER
+ *                                     is left out (the realm is activated,
+ *                                     never entered: another RMM cannot run
+ *                                     this model's guest), and an RMI 1.0
+ *                                     REC gets the 16 auxiliary granules
+ *                                     TF-RMM asks for (replay with
+ *                                     `rme-bench rmi --rec-aux 16`); an
+ *                                     RMI 2.0 realm gets no REC.
  *
  * The seed is printed on failure; rerun with it to reproduce. Statuses are
  * not predicted (any status is legal for random input); what must hold is
@@ -39,6 +52,7 @@
 #include <time.h>
 
 #include "abi/rsi.h"
+#include "rmi_cmd.h"
 #include "rmm_test_util.h"
 
 #define POOL_PAGES  48
@@ -49,6 +63,8 @@
 #define DEFAULT_STEPS 2500
 
 static uint64_t rng_state;
+static bool emit_mode;            /* --emit: no REC_ENTER, trace every SMC */
+static FILE *emit_file;
 
 static uint64_t rnd(void)
 {
@@ -218,7 +234,7 @@ static void serve_unprotected_fault(struct world *w, uint64_t ipa)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (m->abi == RMI_ABI_1_0)
 			ret = SMC(m, RMI_RTT_MAP_UNPROTECTED, w->r.rd, ipa, 3,
-				  pa | (5ULL << 2) | (3ULL << 6) | (3ULL << 8));
+				  pa | (5ULL << 2) | (3ULL << 6));
 		else
 			ret = SMC(m, RMI_RTT_UNPROT_MAP, w->r.rd, ipa, ipa + GRANULE_SIZE,
 				  1 | (5ULL << 16) | (3ULL << 19), pa | (1ULL << 2) | (1ULL << 63));
@@ -284,6 +300,8 @@ static const char *rec_enter(struct world *w)
 		w->active = SMC(m, RMI_REALM_ACTIVATE, w->r.rd) == RMI_SUCCESS;
 		return "REALM_ACTIVATE";
 	}
+	if (emit_mode)
+		return "nothing";
 	/* mostly the host's answer; sometimes any flags (bad calls too) */
 	run->entry.flags = pick(8) ? w->next_flags
 				   : pick(4) == 0 ? REC_ENTRY_FLAG_INJECT_SEA
@@ -421,11 +439,15 @@ static const char *step_2_0(struct world *w, unsigned k)
 	}
 	case 4: {
 		uint64_t ipa = any_ipa(3), n = 1 + pick(3);
-		/* an NS target, or (a bad call) a descriptor saying delegated */
-		bool bad = pick(4) == 0;
-		uint64_t target = bad ? pa : ns_target(w, 3) & ~(3 * GRANULE_SIZE);
+		/* An NS target; its descriptor's ST bit either way: the RMM
+		 * does not check ST for an unprotected map (TF-RMM 9a7f8ef,
+		 * and the 2026 host series sends ST = 0). Delegated memory is
+		 * never the target: keeping it out is the host's obligation
+		 * (see the top of this file). */
+		(void)pa;
+		uint64_t target = ns_target(w, 3) & ~(3 * GRANULE_SIZE);
 		SMC(m, RMI_RTT_UNPROT_MAP, rd, ipa, ipa + n * GRANULE_SIZE, 1 | (5ULL << 16) | (3ULL << 19),
-		    desc(target, (unsigned)n, 3, !bad));
+		    desc(target, (unsigned)n, 3, (unsigned)pick(2)));
 		return "RTT_UNPROT_MAP";
 	}
 	case 5: {
@@ -439,23 +461,49 @@ static const char *step_2_0(struct world *w, unsigned k)
 
 /* A realm a careful host has started building: RTTs for the guest's
  * window and RIPAS RAM for the first half of it. */
+/* One SMC as a command line, with the model's status as a comment. */
+static void emit_smc(struct tmachine *m, const struct smc_args *a, const struct smc_res *r)
+{
+	char line[1024];
+	uint64_t params = a->fid == RMI_REALM_CREATE ? a->x[1] :
+			  a->fid == RMI_REC_CREATE ? a->x[2] : 0;
+	const void *page = params ? phys_va(m->pm, params) : NULL;
+
+	if (rmi_cmd_format(m->abi, a, page, line, sizeof(line)))
+		snprintf(line, sizeof(line), "# unformattable SMC %#llx",
+			 (unsigned long long)a->fid);
+	fprintf(emit_file, "%s  # model: %s %u\n", line, rmi_status_name(RMI_RETURN_STATUS(r->x[0])),
+		RMI_RETURN_INDEX(r->x[0]));
+}
+
 static bool world_init(struct world *w, enum rmi_abi abi)
 {
-	struct rmm_config cfg = { .abi = abi, .guest_ops_per_entry = 8 };
+	struct rmm_config cfg = { .abi = abi, .guest_ops_per_entry = 8,
+				  .rec_aux_count = emit_mode && abi == RMI_ABI_1_0 ? 16 : 0 };
 
 	memset(w, 0, sizeof(*w));
 	tm_init_cfg(&w->m, &cfg);
+	if (emit_mode) {
+		w->m.emit = emit_file;
+		w->m.emit_fn = emit_smc;
+	}
 	if (tm_realm_create(&w->m, &w->r, 32, 1) != RMI_SUCCESS)
 		return false;
 	for (unsigned i = 0; i < POOL_PAGES; i++)
 		w->pool[i] = tm_page(&w->m);
 	w->block = phys_alloc(w->m.pm, 512, SZ_2M);
 	w->ns_block = phys_alloc(w->m.pm, 512, SZ_2M);
-	w->rec = tm_rec_create(&w->m, &w->r, 0);
+	/* --emit on RMI 2.0: no REC. TF-RMM's 2.0 REC_CREATE asks the host to
+	 * donate memory (RMI_INCOMPLETE, then a donation protocol) that a
+	 * command file cannot express; RTT_SET_RIPAS then names a page that
+	 * is no REC, which both RMMs must refuse alike. */
+	bool no_rec = emit_mode && abi == RMI_ABI_2_0;
+	w->rec = no_rec ? tm_page(&w->m) : tm_rec_create(&w->m, &w->r, 0);
 	w->run = tm_page(&w->m);
 	if (w->block == PHYS_NONE || w->ns_block == PHYS_NONE || !w->rec)
 		return false;
-	rmm_sim_rec_attach_guest(w->m.rmm, w->rec, (struct sim_guest){ &guest_ops, w });
+	if (!no_rec)
+		rmm_sim_rec_attach_guest(w->m.rmm, w->rec, (struct sim_guest){ &guest_ops, w });
 	tm_rtt_create_to(&w->m, &w->r, 0, 3);
 	return SMC(&w->m, RMI_RTT_INIT_RIPAS, w->r.rd, 0, GUEST_PAGES / 2 * GRANULE_SIZE) ==
 	       RMI_SUCCESS;
@@ -538,7 +586,7 @@ static int run(enum rmi_abi abi, uint64_t seed, unsigned steps)
 	       (unsigned long long)w.cov.exits[RMI_EXIT_IRQ],
 	       (unsigned long long)c.event[RMM_EV_GUEST_ACCESS],
 	       (unsigned long long)c.event[RMM_EV_SEA_INJECTED]);
-	if (steps >= 1000)
+	if (steps >= 1000 && !emit_mode)
 		ret = check_coverage(&w, seed, steps, ok, &c);
 	tm_fini(&w.m);
 	return ret;
@@ -567,6 +615,49 @@ static int parse_u64(const char *s, const char *what, uint64_t *out)
 	return 0;
 }
 
+/* --emit DIR ABI SEED COUNT STEPS */
+static int emit_main(char **argv)
+{
+	uint64_t seed, count, steps;
+	enum rmi_abi abi;
+	int fails = 0;
+
+	if (!strcmp(argv[1], "1.0"))
+		abi = RMI_ABI_1_0;
+	else if (!strcmp(argv[1], "2.0"))
+		abi = RMI_ABI_2_0;
+	else {
+		fprintf(stderr, "rmm_property_test: --emit: ABI '%s' is not 1.0 or 2.0\n", argv[1]);
+		return 2;
+	}
+	if (parse_u64(argv[2], "SEED", &seed) || parse_u64(argv[3], "COUNT", &count) ||
+	    parse_u64(argv[4], "STEPS", &steps) || !steps || steps > 10000000)
+		return 2;
+	emit_mode = true;
+	/* Keep every PA low: a replaying RMM may have less DRAM (TF-RMM's host
+	 * build has 512 MiB from the same base). */
+	tm_dram_size = 64ULL << 20;
+	for (uint64_t s = seed; s < seed + count; s++) {
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/%s-%llu.rmi", argv[0], argv[1],
+			 (unsigned long long)s);
+		emit_file = fopen(path, "w");
+		if (!emit_file) {
+			fprintf(stderr, "rmm_property_test: cannot write %s: %s\n", path,
+				strerror(errno));
+			return 2;
+		}
+		fprintf(emit_file, "# rmm_property_test --emit: ABI %s, seed %llu, %llu steps\n",
+			argv[1], (unsigned long long)s, (unsigned long long)steps);
+		fails += run(abi, s, (unsigned)steps);
+		if (fclose(emit_file)) {
+			fprintf(stderr, "rmm_property_test: writing %s failed\n", path);
+			return 2;
+		}
+	}
+	return fails ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	/* ctest: fixed seeds, so a failure is reproducible and the suite is
@@ -575,8 +666,11 @@ int main(int argc, char **argv)
 	uint64_t seed, steps = DEFAULT_STEPS;
 	int fails = 0;
 
+	if (argc == 7 && !strcmp(argv[1], "--emit"))
+		return emit_main(argv + 2);
 	if (argc > 3 || (argc > 1 && !strcmp(argv[1], "--help"))) {
-		fprintf(stderr, "usage: rmm_property_test [SEED|random [STEPS]]\n");
+		fprintf(stderr, "usage: rmm_property_test [SEED|random [STEPS]]\n"
+				"       rmm_property_test --emit DIR 1.0|2.0 SEED COUNT STEPS\n");
 		return argc > 3 ? 2 : 0;
 	}
 	if (argc > 2 && (parse_u64(argv[2], "STEPS", &steps) || !steps || steps > 10000000))

@@ -5,14 +5,18 @@
 
 int t_failures;
 
+uint64_t tm_dram_size = 1ULL << 30;
+
 void tm_init_cfg(struct tmachine *m, const struct rmm_config *cfg)
 {
-	m->pm = phys_create(PHYS_DEFAULT_BASE, 1ULL << 30);
+	m->pm = phys_create(PHYS_DEFAULT_BASE, tm_dram_size);
 	if (!m->pm) {
 		fprintf(stderr, "phys_create failed\n");
 		exit(2);
 	}
 	m->abi = cfg->abi;
+	m->emit = NULL;
+	m->emit_fn = NULL;
 	m->rmm = rmm_create(cfg, m->pm);
 	if (!m->rmm) {
 		fprintf(stderr, "rmm_create failed\n");
@@ -40,6 +44,8 @@ uint64_t tm_smc(struct tmachine *m, struct smc_res *res, uint64_t fid, uint64_t 
 	struct smc_res r;
 
 	rmm_smc(m->rmm, &a, res ? res : &r);
+	if (m->emit && m->emit_fn)
+		m->emit_fn(m, &a, res ? res : &r);
 	return res ? res->x[0] : r.x[0];
 }
 
@@ -134,10 +140,19 @@ uint64_t tm_rec_create(struct tmachine *m, struct trealm *r, uint64_t mpidr)
 {
 	uint64_t rec = tm_delegated(m), params = tm_page(m);
 	struct rmi_rec_params *p = phys_va(m->pm, params);
+	struct smc_res res;
 
 	memset(p, 0, sizeof(*p));
 	p->flags = REC_PARAMS_FLAG_RUNNABLE;
 	p->mpidr = mpidr;
+	/* RMI 1.0: as many auxiliary granules as the RMM asks for. */
+	if (m->abi == RMI_ABI_1_0 &&
+	    tm_smc(m, &res, RMI_REC_AUX_COUNT, r->rd, 0, 0, 0, 0) == RMI_SUCCESS &&
+	    res.x[1] <= MAX_REC_AUX_GRANULES) {
+		p->num_aux = res.x[1];
+		for (uint64_t i = 0; i < res.x[1]; i++)
+			p->aux[i] = tm_delegated(m);
+	}
 	return tm_smc(m, NULL, RMI_REC_CREATE, r->rd, rec, params, 0, 0) == RMI_SUCCESS ? rec : 0;
 }
 

@@ -17,6 +17,11 @@ struct tmachine {
 	struct phys_mem *pm;
 	struct rmm *rmm;
 	enum rmi_abi abi;
+	/* When set, every SMC is also written here as a `rme-bench rmi`
+	 * command line (bench/rmi_cmd.h), with X0's status as a comment, so a
+	 * run can be replayed on another RMM (TF-RMM's host build). */
+	FILE *emit;
+	void (*emit_fn)(struct tmachine *m, const struct smc_args *a, const struct smc_res *r);
 };
 
 struct trealm {
@@ -34,7 +39,8 @@ extern int t_failures;
 	fprintf(stderr, "%s:%d: %s == 0x%llx, expected %s == 0x%llx\n", __FILE__, __LINE__, \
 		#a, (unsigned long long)_a, #b, (unsigned long long)_b); t_failures++; } } while (0)
 
-/* 1 GiB of DRAM is plenty for unit tests. */
+/* 1 GiB of DRAM is plenty for unit tests (tm_dram_size, read at init). */
+extern uint64_t tm_dram_size;
 void tm_init(struct tmachine *m, enum rmi_abi abi);
 void tm_init_cfg(struct tmachine *m, const struct rmm_config *cfg);
 void tm_fini(struct tmachine *m);

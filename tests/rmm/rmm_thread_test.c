@@ -56,7 +56,7 @@
 #define SHARED_BASE  GIB                    /* shared and contended IPAs */
 #define PRIVATE_BASE (2 * GIB)              /* thread t: PRIVATE_BASE + t GiB */
 #define UNPROT_BASE  ((1ULL << 39) + GIB)   /* unprotected half of a 40-bit realm */
-#define NS_ATTRS_1_0 ((5ULL << 2) | (3ULL << 6) | (3ULL << 8))   /* WB, RW, IS */
+#define NS_ATTRS_1_0 ((5ULL << 2) | (3ULL << 6))   /* WB, RW (SH is the RMM's) */
 #define UNPROT_FLAGS_2_0 (1 | (5ULL << 16) | (3ULL << 19))      /* SINGLE, WB, RW */
 
 struct vcpu;

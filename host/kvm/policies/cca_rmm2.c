@@ -159,7 +159,9 @@ static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uin
 {
 	uint64_t rd = vcpu->kvm->realm.rd, top = ipa + size;
 	int map_level = map_level_of(size);
-	uint64_t desc = rmm2_range_desc(pa, size, map_level) | RMM2_DESC_UNDELEGATED;
+	/* As the series' addr_range_desc(): ST left 0 (the RMM does not
+	 * check it for an unprotected map). */
+	uint64_t desc = rmm2_range_desc(pa, size, map_level);
 	uint64_t next;
 
 	uint64_t ret = rmi_rtt_unprot_map(&vcpu->rmi, rd, ipa, top, RMM2_UNPROT_MAP_FLAGS,

@@ -85,8 +85,11 @@
 #include "kvm/realm.h"
 
 /* Stage-2 attributes the host gives an unprotected mapping: Normal WB with
- * FWB (MemAttr 0b0110), S2AP read/write, inner shareable (as the seed). */
-#define NS_DESC_ATTRS ((6ULL << 2) | (3ULL << 6) | (3ULL << 8))
+ * FWB (MemAttr 0b0110) and S2AP read/write, as the series'
+ * realm_map_non_secure (PTE_S2_MEMATTR(MT_S2_FWB_NORMAL) | 3 << 6). The
+ * 1.0-beta seed also set SH (PTE_SHARED); RMM 1.0 makes shareability the
+ * RMM's and refuses a descriptor that sets it. */
+#define NS_DESC_ATTRS ((6ULL << 2) | (3ULL << 6))
 
 static int map_level_of(uint64_t size)
 {

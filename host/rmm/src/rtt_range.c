@@ -9,10 +9,16 @@
  *
  * Where the RMM 2.0 specification text (DEN0137 2.0 B4.5.65, B4.5.77,
  * B4.5.78 rtte_state) is stricter than current TF-RMM, the model follows
- * the specification: RTT_DATA_MAP and RTT_UNPROT_MAP fail with
+ * the specification by default: RTT_DATA_MAP and RTT_UNPROT_MAP fail with
  * RMI_ERROR_RTT on an entry that is already mapped (TF-RMM: a no-op
- * success for the same PA), and RTT_UNPROT_UNMAP fails with RMI_ERROR_RTT
- * unless the entry at base is mapped (TF-RMM: skips unmapped entries).
+ * success for the same mapping), and RTT_UNPROT_UNMAP fails with
+ * RMI_ERROR_RTT unless the entry at base is mapped (TF-RMM: skips
+ * unmapped entries). rmm_config.follow_tfrmm selects TF-RMM's behaviour
+ * (`rme-bench rmi --follow tfrmm`, the differential replay).
+ *
+ * RTT_UNPROT_MAP does not check the descriptor's ST bit: TF-RMM 9a7f8ef
+ * passes check_desc_state = false, and the 2026 host series sends ST = 0
+ * (addr_range_desc) for NS memory. RTT_DATA_MAP requires ST = delegated.
  *
  * Output addresses come as RmiAddrRangeDesc4KB descriptors (SZ[1:0] =
  * 3 - level, CNT[11:2] blocks, ADDR[51:12], ST[63]: 0 delegated, 1
@@ -128,8 +134,8 @@ static uint64_t validate_map_inputs(struct rmm *rmm, const struct realm *rd, uin
 		return RMI_ERROR_INPUT;
 	if (!list_load(rmm, l, flags, oaddr) || !list_peek(l, &first))
 		return RMI_ERROR_INPUT;
-	if (desc_st(first) != expected_st)
-		return RMI_ERROR_INPUT;
+	if (in_par && desc_st(first) != expected_st)
+		return RMI_ERROR_INPUT;   /* only RTT_DATA_MAP checks ST (TF-RMM) */
 	*level = desc_level(first);
 	bool base_in = addr_in_par(rd, base), last_in = addr_in_par(rd, top - GRANULE_SIZE);
 	if (*level < S2TT_MIN_BLOCK_LEVEL || !validate_map_addr(base, *level, rd) ||
@@ -142,13 +148,13 @@ static uint64_t validate_map_inputs(struct rmm *rmm, const struct realm *rd, uin
 }
 
 /* Per-block checks of the map loop. */
-static uint64_t pop_next_block(struct block_list *l, unsigned expected_st, int level,
-			       uint64_t out_top, uint64_t top, uint64_t *pa)
+static uint64_t pop_next_block(struct block_list *l, bool check_st, unsigned expected_st,
+			       int level, uint64_t out_top, uint64_t top, uint64_t *pa)
 {
 	int blevel;
 	unsigned st;
 
-	if (!list_pop_block(l, pa, &blevel, &st) || st != expected_st)
+	if (!list_pop_block(l, pa, &blevel, &st) || (check_st && st != expected_st))
 		return RMI_ERROR_INPUT;
 	if (blevel != level || out_top + s2tte_map_size(level) > top)
 		return rmi_status(RMI_ERROR_RTT, (unsigned)level);
@@ -217,6 +223,9 @@ static uint64_t data_map_one(struct rmm *rmm, struct rtt_walk *wi, unsigned idx,
 {
 	uint64_t s = wi->table[idx];
 
+	/* TF-RMM: the same mapping again is a no-op. */
+	if (rmm->cfg.follow_tfrmm && s2tte_is_assigned(s, level) && s2tte_pa(s, level) == pa)
+		return RMI_SUCCESS;
 	/* rtte_state (DEN0137 2.0 B4.5.65): the entry must be VOID, even if
 	 * it already maps this very PA (a racing vCPU's mapping). */
 	if (!s2tte_is_unassigned(s))
@@ -244,12 +253,15 @@ static uint64_t unprot_attrs(uint64_t flags, bool *ok)
 	return attrs;
 }
 
-static uint64_t unprot_map_one(struct rtt_walk *wi, unsigned idx, uint64_t pa, int level,
-			       uint64_t attrs)
+static uint64_t unprot_map_one(struct rmm *rmm, struct rtt_walk *wi, unsigned idx, uint64_t pa,
+			       int level, uint64_t attrs)
 {
 	uint64_t s = wi->table[idx];
 	uint64_t want = s2tte_create_assigned_ns(attrs | pa, level);
 
+	/* TF-RMM: the same mapping again is a no-op. */
+	if (rmm->cfg.follow_tfrmm && s == want)
+		return RMI_SUCCESS;
 	/* rtte_state (DEN0137 2.0 B4.5.77): the entry must be UNMAPPED_NS,
 	 * even if it already maps this very PA. The PAS of the PA is not
 	 * checked (no such failure condition; the GPC guards it). */
@@ -297,10 +309,10 @@ static void range_map(struct rmm *rmm, const struct smc_args *args, struct smc_r
 	for (unsigned idx = wi.index; idx < S2TTES_PER_S2TT; idx++) {
 		uint64_t pa;
 
-		ret = pop_next_block(&list, expected_st, level, out_top, top, &pa);
+		ret = pop_next_block(&list, data, expected_st, level, out_top, top, &pa);
 		if (ret == RMI_SUCCESS)
 			ret = data ? data_map_one(rmm, &wi, idx, pa, level)
-				   : unprot_map_one(&wi, idx, pa, level, attrs);
+				   : unprot_map_one(rmm, &wi, idx, pa, level, attrs);
 		if (ret != RMI_SUCCESS)
 			break;
 		out_top += s2tte_map_size(level);
@@ -405,8 +417,10 @@ static void range_unmap(struct rmm *rmm, const struct smc_args *args, struct smc
 		if (!s2tte_is_live(s, level)) {
 			/* RTT_UNPROT_UNMAP rtte_state (DEN0137 2.0 B4.5.78):
 			 * the entry at base must be MAPPED_NS. RTT_DATA_UNMAP
-			 * (B4.5.67) has no such condition and skips. */
-			if (first && (!data || addr + map_size > top))
+			 * (B4.5.67) has no such condition and skips, and so
+			 * does TF-RMM's RTT_UNPROT_UNMAP (follow_tfrmm). */
+			bool skips = data || rmm->cfg.follow_tfrmm;
+			if (first && (!skips || addr + map_size > top))
 				goto rtt_error;
 			if (addr + map_size > top)
 				break;
@@ -435,8 +449,11 @@ static void range_unmap(struct rmm *rmm, const struct smc_args *args, struct smc
 	}
 	res->x[0] = RMI_SUCCESS;
 	res->x[1] = addr < top ? addr : top;
-	if (single && blocks)
-		res->x[2] = make_desc(first_pa, blocks, level, data ? DESC_ST_DELEGATED : DESC_ST_UNDELEGATED);
+	if (single && blocks) {
+		/* NS memory given back is undelegated; TF-RMM leaves ST 0. */
+		unsigned st = data || rmm->cfg.follow_tfrmm ? DESC_ST_DELEGATED : DESC_ST_UNDELEGATED;
+		res->x[2] = make_desc(first_pa, blocks, level, st);
+	}
 	goto out;
 rtt_error:
 	res->x[0] = rmi_status(RMI_ERROR_RTT, (unsigned)level);

@@ -51,10 +51,13 @@
 #define S2TTE_SH_RESERVED    (1ULL << 8)
 #define S2TTE_SH_IS          (3ULL << 8)
 #define S2TTE_ATTRS          (S2TTE_MEMATTR_FWB_NORMAL_WB | S2TTE_AP_RW | S2TTE_SH_IS | S2TTE_AF)
-/* Attributes the host chooses for an unprotected mapping. */
-#define S2TTE_NS_ATTR_HOST   (S2TTE_MEMATTR_MASK | S2TTE_AP_MASK | S2TTE_SH_MASK)
+/* Attributes the host chooses for an unprotected mapping: MemAttr and
+ * S2AP. Shareability is the RMM's (Inner Shareable), as in TF-RMM v0.8.0
+ * (S2TTE_NS_ATTR_MASK + the S2AP bits in host_ns_s2tte_is_valid): a host
+ * descriptor with SH bits set is ERROR_INPUT. */
+#define S2TTE_NS_ATTR_HOST   (S2TTE_MEMATTR_MASK | S2TTE_AP_MASK)
 /* Attributes the RMM adds to every unprotected mapping. */
-#define S2TTE_NS_ATTR_RMM    (S2TTE_AF | S2TTE_NS | S2TTE_XN)
+#define S2TTE_NS_ATTR_RMM    (S2TTE_AF | S2TTE_NS | S2TTE_XN | S2TTE_SH_IS)
 #define S2TTE_OA_MASK        0x0000FFFFFFFFF000ULL /* PA[47:12] */
 
 #define S2TT_PAGE_LEVEL      3

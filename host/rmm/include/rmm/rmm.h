@@ -40,6 +40,13 @@ struct rmm_config {
 	/* RMI 1.0 REC_AUX_COUNT: auxiliary granules REC_CREATE requires
 	 * (0..16, default 0; 2.0 realms use none). */
 	unsigned rec_aux_count;
+	/* Where the RMM 2.0 specification's rtte_state conditions are
+	 * stricter than TF-RMM (9a7f8ef rtt_map.c / rtt_unmap.c), follow
+	 * TF-RMM instead: RTT_DATA_MAP / RTT_UNPROT_MAP of an entry that
+	 * already holds exactly that mapping succeed as no-ops, and
+	 * RTT_UNPROT_UNMAP skips unmapped entries. Default (false): the
+	 * specification. No host policy ever reaches the difference. */
+	bool follow_tfrmm;
 };
 
 /* NULL on allocation failure or an invalid config (errno EINVAL). The DRAM
