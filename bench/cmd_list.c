@@ -34,6 +34,13 @@ static void list_profiles(void)
 		if (p->smc_ns > 0)
 			printf("%-13s   source: %s; not modeled: %s\n", "", p->source,
 			       p->not_modeled);
+		if (p->per_call) {
+			printf("%-13s   per call at %.1f GHz, IPC %.1f: %s\n", "", p->ghz, p->ipc,
+			       p->per_call_source);
+			for (const struct cmd_icount *c = p->per_call; c->command; c++)
+				printf("%-13s   %s %-30s %8.0f instructions\n", "", c->abi,
+				       c->command, c->instructions);
+		}
 	}
 }
 

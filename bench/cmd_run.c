@@ -616,7 +616,8 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 	n_extra += run_perf_extras(&p->perf, p->n_faults, extra + n_extra,
 				   RUN_MAX_EXTRA - n_extra);
 	if (cfg->vm == VM_REALM && !o_kvm)
-		n_extra += cost_profile_extras(run_profile, p->faults, p->n_faults,
+		n_extra += cost_profile_extras(run_profile, abi, p->faults, p->n_faults,
+					       p->last.counts, p->last.n_counts,
 					       extra + n_extra, RUN_MAX_EXTRA - n_extra);
 	if (cfg->perf_stages)
 		n_extra += run_perf_stage_extras(&p->perf_stages, p->n_faults,
@@ -861,9 +862,14 @@ static int finish_sim_results(struct results_writer *w, const char *out, bool pe
 	      results_meta_add_string(w, "profile_not_modeled", run_profile->not_modeled, err,
 				      sizeof(err)) ||
 	      results_meta_add_string(w, "modeled_note", "modeled.* extras of realm runs add "
-				      "the profile's per-SMC cost to each measured fault (source: "
-				      "modeled); every other number is sim-measured", err,
-				      sizeof(err)))) ||
+				      "the profile's per-SMC cost (and, where it has them, the RMM's "
+				      "instructions per command at its clock and IPC, a fault charged "
+				      "its calls times the run's mean per call) to each measured fault "
+				      "(source: modeled); every other number is sim-measured", err,
+				      sizeof(err)) ||
+	      (run_profile->per_call &&
+	       results_meta_add_string(w, "profile_per_call_source", run_profile->per_call_source,
+				       err, sizeof(err))))) ||
 	    run_pin_meta(&pinning, w, err, sizeof(err)) ||
 	    run_perf_meta(w, err, sizeof(err)) ||
 	    run_pin_write_topology(&pinning, out, err, sizeof(err)) ||
