@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "trace/stage.h"
+#include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 
 #define SZ_2M (2ULL << 20)
@@ -33,6 +34,21 @@ static int errf(char *err, size_t len, const char *fmt, ...)
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+size_t vmm_boot_regs(enum vm_type vm, struct vmm_boot_reg *out)
+{
+	size_t n = 0;
+
+	out[n++] = (struct vmm_boot_reg){ "PC", RMEB_ARM64_REG_PC, RMEB_GUEST_IMAGE_IPA };
+	out[n++] = (struct vmm_boot_reg){ "X0", RMEB_ARM64_REG_X(0), 0 };
+	/* A realm's PSTATE is the RMM's: a REC starts at EL1h with DAIF
+	 * masked, and the CCA series lets the VMM set only X0-X30 and PC
+	 * (kvm_realm_validate_core_reg: anything else is EINVAL). */
+	if (vm != VM_REALM)
+		out[n++] = (struct vmm_boot_reg){ "PSTATE", RMEB_ARM64_REG_PSTATE,
+						  RMEB_ARM64_PSTATE_EL1H_MASKED };
+	return n;
 }
 
 uint64_t vmm_kernel_map_page(const struct run_config *cfg)

@@ -395,11 +395,14 @@ static int vcpu_create(struct vm *vm, unsigned i, char *err, size_t len)
 		init.features[0] |= 1u << RMEB_KVM_ARM_VCPU_POWER_OFF;  /* until CPU_ON */
 	if (xioctl(c->fd, RMEB_KVM_ARM_VCPU_INIT, &init))
 		return errf(err, len, "KVM_ARM_VCPU_INIT vCPU %u: %s", i, strerror(errno));
-	if (i == 0 && (set_reg(c->fd, RMEB_ARM64_REG_PC, RMEB_GUEST_IMAGE_IPA) ||
-		       set_reg(c->fd, RMEB_ARM64_REG_X(0), 0) ||
-		       set_reg(c->fd, RMEB_ARM64_REG_PSTATE, RMEB_ARM64_PSTATE_EL1H_MASKED)))
-		return errf(err, len, "KVM_SET_ONE_REG (boot registers of vCPU 0): %s",
-			    strerror(errno));
+	if (i != 0)
+		return 0;
+	struct vmm_boot_reg regs[VMM_MAX_BOOT_REGS];
+	size_t n = vmm_boot_regs(vm->cfg->vm, regs);
+	for (size_t k = 0; k < n; k++)
+		if (set_reg(c->fd, regs[k].id, regs[k].value))
+			return errf(err, len, "KVM_SET_ONE_REG %s of vCPU 0: %s", regs[k].name,
+				    strerror(errno));
 	return 0;
 }
 

@@ -15,6 +15,7 @@
 
 #include "check.h"
 #include "trace/stage.h"
+#include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 
 #define MIB (1ULL << 20)
@@ -312,8 +313,27 @@ static void test_host_check(void)
 	CHECK_CONTAINS(res.error, "--vcpus");
 }
 
+/* Boot registers: a realm's PSTATE is the RMM's (the CCA series refuses
+ * KVM_SET_ONE_REG of anything but X0-X30 and PC with EINVAL, as the first
+ * realm run on TF-RMM showed); a normal VM gets EL1h, DAIF masked. */
+static void test_boot_regs(void)
+{
+	struct vmm_boot_reg r[VMM_MAX_BOOT_REGS];
+	size_t n = vmm_boot_regs(VM_REALM, r);
+
+	CHECK(n == 2);
+	for (size_t i = 0; i < n; i++)
+		CHECK(r[i].id == RMEB_ARM64_REG_PC || (r[i].id >= RMEB_ARM64_REG_X(0) &&
+						       r[i].id <= RMEB_ARM64_REG_X(30)));
+	n = vmm_boot_regs(VM_NORMAL, r);
+	CHECK(n == 3);
+	CHECK(r[2].id == RMEB_ARM64_REG_PSTATE && r[2].value == RMEB_ARM64_PSTATE_EL1H_MASKED);
+	CHECK(r[0].id == RMEB_ARM64_REG_PC && r[0].value == RMEB_GUEST_IMAGE_IPA);
+}
+
 int main(void)
 {
+	test_boot_regs();
 	test_validate();
 	test_layout_and_params();
 	test_image_check();

@@ -73,6 +73,16 @@ struct vmm_layout {
 
 /* Checks the run's parameters for this backend (vCPU count, size, page,
  * backing, pattern, pinning). 0, or -1 with a message naming the option. */
+/* The registers the VMM sets on vCPU 0 before the first KVM_RUN (the
+ * others start powered off until PSCI CPU_ON). */
+struct vmm_boot_reg {
+	const char *name;
+	uint64_t id;      /* KVM_SET_ONE_REG id */
+	uint64_t value;
+};
+#define VMM_MAX_BOOT_REGS 3
+size_t vmm_boot_regs(enum vm_type vm, struct vmm_boot_reg *out);
+
 /* What the host kernel maps per stage-2 fault of this VM: 0 (the whole
  * backing page) or 4 KiB (realms under the CCA series). The guest's
  * expected faults follow it (pattern_params.map_page). */
