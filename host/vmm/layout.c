@@ -36,6 +36,19 @@ static int errf(char *err, size_t len, const char *fmt, ...)
 	return -1;
 }
 
+enum vmm_run_outcome vmm_run_outcome(int ret, int err, uint32_t exit_reason)
+{
+	if (ret >= 0)
+		return VMM_RUN_EXIT;
+	if (err == EINTR || err == EAGAIN)
+		return VMM_RUN_AGAIN;
+	/* KVM_EXIT_MEMORY_FAULT is the one exit that comes with -1: errno
+	 * EFAULT (or EHWPOISON), the exit described in kvm_run as usual. */
+	if ((err == EFAULT || err == EHWPOISON) && exit_reason == RMEB_KVM_EXIT_MEMORY_FAULT)
+		return VMM_RUN_EXIT;
+	return VMM_RUN_FAILED;
+}
+
 size_t vmm_boot_regs(enum vm_type vm, struct vmm_boot_reg *out)
 {
 	size_t n = 0;

@@ -550,14 +550,16 @@ static void *vcpu_thread(void *arg)
 	while (!atomic_load(&vm->stop)) {
 		c->runs++;
 		int r = ioctl(c->fd, RMEB_KVM_RUN, 0);
+		int e = errno;
 		uint64_t t0 = stage_clock_now();
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				c->exits_intr++;
-				continue;
-			}
+		enum vmm_run_outcome o = vmm_run_outcome(r, e, c->run->exit_reason);
+		if (o == VMM_RUN_AGAIN) {
+			c->exits_intr++;
+			continue;
+		}
+		if (o == VMM_RUN_FAILED) {
 			snprintf(c->error, sizeof(c->error), "KVM_RUN on vCPU %u: %s", c->index,
-				 strerror(errno));
+				 strerror(e));
 			break;
 		}
 		int h = handle_exit(c);

@@ -6,6 +6,7 @@
  * is not arm64 with KVM. Needs no /dev/kvm; runs in milliseconds.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -331,9 +332,23 @@ static void test_boot_regs(void)
 	CHECK(r[0].id == RMEB_ARM64_REG_PC && r[0].value == RMEB_GUEST_IMAGE_IPA);
 }
 
+/* KVM_EXIT_MEMORY_FAULT comes with -1/EFAULT (the realm run on TF-RMM
+ * stopped there before this): an exit, not a failure. */
+static void test_run_outcome(void)
+{
+	CHECK(vmm_run_outcome(0, 0, RMEB_KVM_EXIT_MMIO) == VMM_RUN_EXIT);
+	CHECK(vmm_run_outcome(-1, EFAULT, RMEB_KVM_EXIT_MEMORY_FAULT) == VMM_RUN_EXIT);
+	CHECK(vmm_run_outcome(-1, EHWPOISON, RMEB_KVM_EXIT_MEMORY_FAULT) == VMM_RUN_EXIT);
+	CHECK(vmm_run_outcome(-1, EFAULT, RMEB_KVM_EXIT_MMIO) == VMM_RUN_FAILED);
+	CHECK(vmm_run_outcome(-1, EINVAL, RMEB_KVM_EXIT_MEMORY_FAULT) == VMM_RUN_FAILED);
+	CHECK(vmm_run_outcome(-1, EINTR, 0) == VMM_RUN_AGAIN);
+	CHECK(vmm_run_outcome(-1, EAGAIN, 0) == VMM_RUN_AGAIN);
+}
+
 int main(void)
 {
 	test_boot_regs();
+	test_run_outcome();
 	test_validate();
 	test_layout_and_params();
 	test_image_check();

@@ -73,6 +73,12 @@ struct vmm_layout {
 
 /* Checks the run's parameters for this backend (vCPU count, size, page,
  * backing, pattern, pinning). 0, or -1 with a message naming the option. */
+/* What a KVM_RUN return means: an exit to handle (its kvm_run), run
+ * again (interrupted), or a failure. A memory-fault exit (a realm's
+ * private/shared conversion) returns -1 with EFAULT and is an exit. */
+enum vmm_run_outcome { VMM_RUN_EXIT, VMM_RUN_AGAIN, VMM_RUN_FAILED };
+enum vmm_run_outcome vmm_run_outcome(int ret, int err, uint32_t exit_reason);
+
 /* The registers the VMM sets on vCPU 0 before the first KVM_RUN (the
  * others start powered off until PSCI CPU_ON). */
 struct vmm_boot_reg {
