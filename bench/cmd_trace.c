@@ -31,6 +31,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "rmi_cmd.h"
 #include "trace/fault_log.h"
 #include "trace/results.h"
 #include "trace/stage_clock.h"
@@ -44,6 +45,7 @@ struct trace_opts {
 	bool keep_trace;
 	const char *raw;
 	const char *match_guest;
+	const char *rmi_sites;
 	uint64_t buffer_kb;
 	int argc;
 	char **argv;
@@ -67,6 +69,10 @@ static void trace_usage(FILE *f)
 		"  --keep-trace          record: keep the trace as DIR/kernel.trace (text)\n"
 		"                        and DIR/kernel.raw (nanosecond timestamps)\n"
 		"  --raw FILE            ingest: nanosecond timestamps of the same trace\n"
+		"  --rmi-sites FILE      record: count RMI calls per fault by command, from\n"
+		"                        kprobes at the kernel's SMC sites listed in FILE\n"
+		"                        (scripts/qemu/rmi-smc-sites.py VMLINUX); ingest\n"
+		"                        counts the sites' events found in the trace\n"
 		"  --match-guest DIR     keep only faults at IPAs the guest timed in DIR's\n"
 		"                        faults.csv (rme-bench run --backend kvm results):\n"
 		"                        the pattern's own faults, not the payload's\n"
@@ -75,7 +81,8 @@ static void trace_usage(FILE *f)
 
 static int parse(int argc, char **argv, struct trace_opts *o)
 {
-	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH, OPT_BUFFER };
+	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH, OPT_BUFFER,
+	       OPT_RMI_SITES };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "out", required_argument, NULL, OPT_OUT },
@@ -88,6 +95,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		{ "raw", required_argument, NULL, OPT_RAW },
 		{ "match-guest", required_argument, NULL, OPT_MATCH },
 		{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
+		{ "rmi-sites", required_argument, NULL, OPT_RMI_SITES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -115,6 +123,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		case OPT_KEEP: o->keep_trace = true; break;
 		case OPT_RAW: o->raw = optarg; break;
 		case OPT_MATCH: o->match_guest = optarg; break;
+		case OPT_RMI_SITES: o->rmi_sites = optarg; break;
 		case OPT_BUFFER:
 			if (cli_parse_u64("--buffer-kb", optarg, 4u << 20, &o->buffer_kb, err,
 					  sizeof(err)) || o->buffer_kb < 64) {
@@ -142,8 +151,10 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		o->page = "4K";
 	if (!o->policy)
 		o->policy = o->vm == TRACEFS_VM_REALM ? "cca-host" : "normal";
+	/* A realm kernel of the CCA series rme-bench's VMM targets (v14)
+	 * speaks RMI 2.0: its function IDs are named in that ABI. */
 	if (!o->abi)
-		o->abi = o->vm == TRACEFS_VM_REALM ? "1.0" : "-";
+		o->abi = o->vm == TRACEFS_VM_REALM ? "2.0" : "-";
 	return 0;
 }
 
@@ -264,8 +275,15 @@ static int match_guest(const char *dir, struct fault_record *faults, size_t *n,
 		return -1;
 	}
 	size_t kept = 0;
+	/* The guest names a page by its GPA; the kernel reports a realm's
+	 * unprotected accesses at the alias IPA, the GPA with the top IPA bit
+	 * set. An IPA above every page the guest timed is such an alias: its
+	 * top set bit is the alias bit. */
+	uint64_t highest = n_pages ? pages[n_pages - 1] : 0;
 	for (size_t i = 0; i < *n; i++) {
 		uint64_t page = faults[i].ipa & ~0xfffull;
+		if (page > highest && page)
+			page &= ~(1ull << (63 - __builtin_clzll(page)));
 		uint64_t *hit = bsearch(&page, pages, n_pages, sizeof(*pages), cmp_u64);
 		if (!hit) {
 			(*outside)++;
@@ -343,12 +361,36 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 		{ "ring_buffer_overruns", (double)overruns },
 		{ "kernel_faults_outside_guest_touches", o->match_guest ? (double)outside : NAN },
 		{ "guest_touches_without_kernel_fault", o->match_guest ? (double)unmatched : NAN },
+		/* RMI counts: NaN when no SMC site was probed (not "zero calls"). */
+		{ "rmi_calls_counted", st->smc_in_faults || o->rmi_sites ? 1 : NAN },
+		{ "rmi_calls_outside_faults", (double)st->smc_elsewhere },
+		{ "smc_events_not_rmi", (double)st->smc_foreign_fid },
 	};
+	/* RMI calls by command, under the sim's count names (RMI_<COMMAND>). */
+	struct results_count counts[TRACEFS_RMI_FIDS];
+	char names[TRACEFS_RMI_FIDS][48];
+	size_t n_counts = 0;
+	const uint64_t *fids = tracefs_corr_rmi_counts(c);
+	enum rmi_abi rabi = o->abi && !strcmp(o->abi, "1.0") ? RMI_ABI_1_0 : RMI_ABI_2_0;
+	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++) {
+		if (!fids[i])
+			continue;
+		uint64_t fid = TRACEFS_RMI_FID_BASE + i;
+		const char *name = rmi_cmd_name(rabi, fid);
+		if (name)
+			snprintf(names[n_counts], sizeof(names[0]), "RMI_%s", name);
+		else
+			snprintf(names[n_counts], sizeof(names[0]), "RMI_FID_%#llx",
+				 (unsigned long long)fid);
+		counts[n_counts] = (struct results_count){ names[n_counts], fids[i] };
+		n_counts++;
+	}
 	struct results_run run = {
 		.vm = o->vm == TRACEFS_VM_REALM ? "realm" : "normal",
 		.pattern = o->pattern, .policy = o->policy, .abi = o->abi, .page = o->page,
 		.size = o->size, .vcpus = (uint32_t)nv, .faults = faults, .n_faults = n,
 		.dropped_faults = dropped, .total_ns = wall_ns, .source = RESULTS_SOURCE_REAL_VM,
+		.counts = counts, .n_counts = n_counts,
 		.extra = extra, .n_extra = sizeof(extra) / sizeof(extra[0]),
 	};
 	int ok = results_meta_add_string(w, "stage_timing", "tracefs kprobes + kvm tracepoints",
@@ -500,7 +542,8 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		fprintf(stderr, "rme-bench trace record: needs --out DIR and a command after --\n");
 		return 2;
 	}
-	struct tracefs_session_opts so = { .vm = o->vm, .buffer_kb = (unsigned)o->buffer_kb };
+	struct tracefs_session_opts so = { .vm = o->vm, .buffer_kb = (unsigned)o->buffer_kb,
+					   .smc_sites = o->rmi_sites };
 	struct tracefs_session *s;
 	char err[512], missing[512], notes[1024];
 	enum tracefs_status st = tracefs_session_open(&so, &s, err, sizeof(err));

@@ -252,6 +252,14 @@ static int put_keys(char **p, size_t *left, const struct param_key *keys, const 
 	return 0;
 }
 
+const char *rmi_cmd_name(enum rmi_abi abi, uint64_t fid)
+{
+	for (size_t i = 0; i < NR_COMMANDS; i++)
+		if (commands[i].fid[abi] == fid)
+			return commands[i].name;
+	return NULL;
+}
+
 int rmi_cmd_format(enum rmi_abi abi, const struct smc_args *a, const void *params, char *buf,
 		   size_t len)
 {

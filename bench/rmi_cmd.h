@@ -38,6 +38,9 @@
 /* Entry point of `rme-bench rmi [--abi 1.0|2.0] FILE`; argv[0] is "rmi". */
 int rmi_cmd_main(int argc, char **argv);
 
+/* The spec name (without RMI_) of the command with FID under ABI, or NULL. */
+const char *rmi_cmd_name(enum rmi_abi abi, uint64_t fid);
+
 /* Format one SMC as a line of the runner's input, the inverse of its
  * parser: the spec name, the plain input registers in hex, and for
  * REALM_CREATE / REC_CREATE every non-zero field of `params` (the NS page

@@ -40,6 +40,21 @@ expect 2 "--match-guest without faults.csv" "$bin" trace ingest --match-guest "$
 	--out "$work/x" "$fix/normal_1vcpu.trace"
 expect 0 "ingest a realm trace" "$bin" trace ingest --vm realm --out "$work/realm" "$fix/realm.trace"
 grep -q '"rtt_fold"' "$work/realm/summary.json" || { echo "FAIL: rtt_fold stage"; fails=$((fails + 1)); }
+# A real realm trace (CCA host series v14 on TF-RMM): RMI calls counted
+# from the SMC site probes under the sim's names, and --match-guest keeping
+# the unprotected fault the kernel reports at the alias IPA (bit 32 set)
+# for a page the guest names by its GPA.
+mkdir -p "$work/rguest"
+printf 'run,vcpu,ipa,kind\n0,0,0x42000000,protected\n0,0,0x42001000,protected\n0,0,0x42204000,unprotected\n' \
+	>"$work/rguest/faults.csv"
+expect 0 "ingest a CCA v14 realm trace" "$bin" trace ingest --vm realm --match-guest "$work/rguest" \
+	--out "$work/rv14" "$fix/realm_v14.trace"
+grep -q '"faults": 3,' "$work/rv14/summary.json" &&
+	grep -q '"kernel_faults_outside_guest_touches": 2' "$work/rv14/summary.json" &&
+	grep -q '"guest_touches_without_kernel_fault": 0' "$work/rv14/summary.json" &&
+	grep -q '"RMI_GRANULE_RANGE_DELEGATE"' "$work/rv14/summary.json" &&
+	grep -q '"RMI_RTT_UNPROT_MAP"' "$work/rv14/summary.json" ||
+	{ echo "FAIL: realm v14 RMI counts / alias match"; fails=$((fails + 1)); }
 expect 2 "ingest of text that is not a trace" "$bin" trace ingest --out "$work/x" "$fix/../cli_test.sh"
 grep -q "not in the kernel's trace format" "$work/err" || { echo "FAIL: message"; fails=$((fails + 1)); }
 expect 2 "ingest of a missing file" "$bin" trace ingest --out "$work/x" "$work/absent"

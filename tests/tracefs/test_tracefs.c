@@ -293,6 +293,68 @@ out:
 	tracefs_corr_destroy(c);
 }
 
+/* RMI calls from the SMC site probes, on an excerpt of a trace recorded on
+ * a real CCA host (realm_v14.trace): per fault, and by function ID. */
+static void test_realm_rmi_calls(void)
+{
+	struct tracefs_plan plan;
+	tracefs_plan_assume_all(TRACEFS_VM_REALM, &plan);
+	struct tracefs_corr *c = feed(&plan, "realm_v14.trace", NULL, 0);
+	if (!c)
+		return;
+	static const uint32_t want_calls[] = { 5, 1, 2, 2, 2 };
+	static const uint8_t want_kind[] = { FAULT_PROTECTED, FAULT_UNPROTECTED, FAULT_PROTECTED,
+					     FAULT_PROTECTED, FAULT_PROTECTED };
+	struct fault_log *log = tracefs_corr_log(c, 0);
+	CHECK(log && fault_log_count(log) == 5);
+	for (size_t i = 0; log && i < 5 && i < fault_log_count(log); i++) {
+		const struct fault_record *r = fault_log_get(log, i);
+		CHECK_EQ_U64(r->rmi_calls, want_calls[i]);
+		CHECK_EQ_U64(r->kind, want_kind[i]);
+	}
+	const uint64_t *n = tracefs_corr_rmi_counts(c);
+	CHECK_EQ_U64(n[0xC40001F1 - TRACEFS_RMI_FID_BASE], 5); /* GRANULE_RANGE_DELEGATE */
+	CHECK_EQ_U64(n[0xC40001F5 - TRACEFS_RMI_FID_BASE], 5); /* RTT_DATA_MAP */
+	CHECK_EQ_U64(n[0xC400015D - TRACEFS_RMI_FID_BASE], 1); /* RTT_CREATE */
+	CHECK_EQ_U64(n[0xC40001FB - TRACEFS_RMI_FID_BASE], 1); /* RTT_UNPROT_MAP */
+	CHECK_EQ_U64(tracefs_corr_stats(c)->smc_in_faults, 12);
+	CHECK_EQ_U64(tracefs_corr_stats(c)->smc_foreign_fid, 0);
+	tracefs_corr_destroy(c);
+}
+
+/* Site files: SYMBOL+0xOFF with an optional constant FID; anything else is
+ * refused with the line named. */
+static void test_smc_sites(void)
+{
+	char dir[] = "/tmp/rmeb-sites-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	struct tracefs_plan plan;
+	char err[256];
+	put_file(dir, "ok", "# comment\nrmi_delegate_range+0x80\nrealm_rtt_create+0xf8 0xc400015d\n");
+	put_file(dir, "bad1", "rmi_delegate_range\n");
+	put_file(dir, "bad2", "f+0x10 0x12\n");       /* not an RMI function ID */
+	put_file(dir, "bad3", "f+0x1g\n");
+	put_file(dir, "empty", "# nothing\n");
+	char path[300];
+	memset(&plan, 0, sizeof(plan));
+	snprintf(path, sizeof(path), "%s/ok", dir);
+	CHECK(tracefs_plan_load_smc_sites(&plan, path, err, sizeof(err)) == TRACEFS_OK);
+	CHECK_EQ_U64(plan.n_smc_sites, 2);
+	CHECK_EQ_U64(plan.smc_fid[0], 0);
+	CHECK_EQ_U64(plan.smc_fid[1], 0xc400015d);
+	CHECK(!strcmp(plan.smc_sites[1], "realm_rtt_create+0xf8"));
+	static const char *const bad[] = { "bad1", "bad2", "bad3", "empty" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, bad[i]);
+		CHECK(tracefs_plan_load_smc_sites(&plan, path, err, sizeof(err)) == TRACEFS_EPARSE);
+	}
+	snprintf(path, sizeof(path), "%s/none", dir);
+	CHECK(tracefs_plan_load_smc_sites(&plan, path, err, sizeof(err)) == TRACEFS_EIO);
+	char cmd[400];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+}
+
 /* The raw read's nanosecond timestamps replace the text's microseconds. */
 static void test_ns_timestamps(void)
 {
@@ -476,6 +538,8 @@ static void test_session_on_fake_root(void)
 
 int main(void)
 {
+	test_realm_rmi_calls();
+	test_smc_sites();
 	snprintf(tmp_root, sizeof(tmp_root), "%s/rmeb-tracefs-XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
 	if (!mkdtemp(tmp_root)) {

@@ -13,7 +13,8 @@
 #define MAX_DEPTH 16
 #define LOG_CHUNK 4096
 
-enum role { ROLE_NONE, ROLE_EXIT, ROLE_ENTRY, ROLE_GUEST_FAULT, ROLE_CALL, ROLE_RETURN };
+enum role { ROLE_NONE, ROLE_EXIT, ROLE_ENTRY, ROLE_GUEST_FAULT, ROLE_CALL, ROLE_RETURN,
+	    ROLE_SMC };
 
 struct frame {
 	size_t probe;
@@ -33,6 +34,7 @@ struct thread {
 	struct frame stack[MAX_DEPTH];
 	int depth;
 	struct fault_record rec;
+	uint32_t span_fids[TRACEFS_RMI_FIDS]; /* RMI calls of this span */
 };
 
 struct tracefs_corr {
@@ -46,6 +48,7 @@ struct tracefs_corr {
 	struct tracefs_corr_stats stats;
 	const struct tracefs_raw_ts *ns; /* tracefs_corr_use_ns */
 	size_t n_ns, next_ns;
+	uint64_t rmi_counts[TRACEFS_RMI_FIDS];
 };
 
 static const char *basename_of(const char *tp)
@@ -137,6 +140,8 @@ static enum role role_of(const struct tracefs_corr *c, const char *name, size_t 
 		return ROLE_EXIT;
 	if (!strcmp(name, c->entry_name))
 		return ROLE_ENTRY;
+	if (!strncmp(name, "rmeb_smc", 8))
+		return ROLE_SMC;
 	if (!strcmp(name, "kvm_guest_fault"))
 		return ROLE_GUEST_FAULT;
 	for (size_t i = 0; i < c->plan.n_probes; i++) {
@@ -214,6 +219,7 @@ static void start_span(struct thread *t, uint64_t ts)
 	t->depth = 0;
 	t->exit_ns = ts;
 	t->rec = (struct fault_record){ .vcpu = t->vcpu };
+	memset(t->span_fids, 0, sizeof(t->span_fids));
 }
 
 static uint32_t clamp32(uint64_t v)
@@ -250,6 +256,32 @@ static void end_span(struct tracefs_corr *c, struct thread *t, uint64_t ts)
 		(void)fault_log_grow(log, LOG_CHUNK);
 	fault_log_append(log, r);
 	c->stats.faults++;
+	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++)
+		c->rmi_counts[i] += t->span_fids[i];
+	c->stats.smc_in_faults += r->rmi_calls;
+}
+
+/* One SMC site hit: an RMI call of this span if x0 is an RMI FID. */
+static void smc_site_hit(struct tracefs_corr *c, struct thread *t, const struct tracefs_event *ev)
+{
+	uint64_t fid;
+
+	if (!body_u64(ev->body, "fid", &fid) || fid < TRACEFS_RMI_FID_BASE ||
+	    fid >= TRACEFS_RMI_FID_BASE + TRACEFS_RMI_FIDS) {
+		c->stats.smc_foreign_fid++;
+		return;
+	}
+	if (!t->in_exit) {
+		c->stats.smc_elsewhere++;
+		return;
+	}
+	t->rec.rmi_calls++;
+	t->span_fids[fid - TRACEFS_RMI_FID_BASE]++;
+}
+
+const uint64_t *tracefs_corr_rmi_counts(const struct tracefs_corr *c)
+{
+	return c->rmi_counts;
 }
 
 static void call(struct thread *t, size_t probe, const struct tracefs_event *ev,
@@ -338,6 +370,9 @@ static void feed_event(struct tracefs_corr *c, const struct tracefs_event *ev)
 	case ROLE_RETURN:
 		if (t->in_exit)
 			ret(t, probe, ev, &c->plan.probes[probe]);
+		break;
+	case ROLE_SMC:
+		smc_site_hit(c, t, ev);
 		break;
 	case ROLE_NONE:
 		break;

@@ -194,6 +194,48 @@ enum tracefs_status tracefs_plan(const char *root, const char *kallsyms, enum tr
 	return TRACEFS_OK;
 }
 
+enum tracefs_status tracefs_plan_load_smc_sites(struct tracefs_plan *plan, const char *path,
+						char *err, size_t err_len)
+{
+	FILE *f = fopen(path, "r");
+	char line[256];
+	unsigned no = 0;
+
+	if (!f)
+		return fail(err, err_len, TRACEFS_EIO, "tracefs: cannot read SMC site file %s: %s",
+			    path, strerror(errno));
+	plan->n_smc_sites = 0;
+	while (fgets(line, sizeof(line), f)) {
+		no++;
+		char *hash = strchr(line, '#'), site[96], fid_text[32] = "", rest[8];
+		if (hash)
+			*hash = '\0';
+		int n = sscanf(line, "%95s %31s %7s", site, fid_text, rest);
+		if (n <= 0)
+			continue;
+		char *plus = strchr(site, '+'), *end = NULL;
+		unsigned long long fid = n == 2 ? strtoull(fid_text, &end, 0) : 0;
+		if (n > 2 || (n == 2 && (!end || *end || fid < TRACEFS_RMI_FID_BASE)) || !plus ||
+		    plus == site || strncmp(plus + 1, "0x", 2) || plus[3] == '\0' ||
+		    strspn(plus + 3, "0123456789abcdefABCDEF") != strlen(plus + 3)) {
+			fclose(f);
+			return fail(err, err_len, TRACEFS_EPARSE,
+				    "tracefs: %s:%u: expected SYMBOL+0xOFFSET [FID]", path, no);
+		}
+		if (plan->n_smc_sites == TRACEFS_MAX_SMC_SITES) {
+			fclose(f);
+			return fail(err, err_len, TRACEFS_EPARSE,
+				    "tracefs: %s: more than %d SMC sites", path, TRACEFS_MAX_SMC_SITES);
+		}
+		plan->smc_fid[plan->n_smc_sites] = fid;
+		snprintf(plan->smc_sites[plan->n_smc_sites++], sizeof(plan->smc_sites[0]), "%s", site);
+	}
+	fclose(f);
+	if (!plan->n_smc_sites)
+		return fail(err, err_len, TRACEFS_EPARSE, "tracefs: %s names no SMC site", path);
+	return TRACEFS_OK;
+}
+
 void tracefs_plan_assume_all(enum tracefs_vm vm, struct tracefs_plan *plan)
 {
 	memset(plan, 0, sizeof(*plan));
@@ -299,6 +341,7 @@ struct tracefs_session {
 	struct tracefs_plan plan;
 	bool inst_made;
 	bool probe_made[TRACEFS_MAX_PROBES][2]; /* entry, return */
+	bool smc_made[TRACEFS_MAX_SMC_SITES];
 	uint64_t overruns;
 	unsigned resolution_ns; /* of the last collect */
 };
@@ -445,6 +488,30 @@ static enum tracefs_status setup(struct tracefs_session *s, unsigned buffer_kb, 
 	if (!any_fault_probe)
 		return fail(err, err_len, TRACEFS_ENOSYMBOL,
 			    "tracefs: the kernel refused every mapping-function probe of this VM kind");
+	/* SMC sites: x0 holds the function ID at the probed instruction. A
+	 * site the kernel refuses (noinstr, kprobe blacklist) is reported and
+	 * dropped: its calls go uncounted, which the results say. */
+	size_t refused = 0;
+	for (size_t k = 0; k < s->plan.n_smc_sites; k++) {
+		char def[256];
+		if (s->plan.smc_fid[k])
+			snprintf(def, sizeof(def), "p:%s/rmeb_smc%zu %s fid=\\%llu\n", s->group, k,
+				 s->plan.smc_sites[k], (unsigned long long)s->plan.smc_fid[k]);
+		else
+			snprintf(def, sizeof(def), "p:%s/rmeb_smc%zu %s fid=%%x0:x64\n", s->group,
+				 k, s->plan.smc_sites[k]);
+		if (kprobe_write(s, def)) {
+			refused++;
+			fprintf(stderr, "tracefs: kernel refused SMC site %s: %s\n",
+				s->plan.smc_sites[k], strerror(errno));
+			s->plan.smc_sites[k][0] = '\0';
+			continue;
+		}
+		s->smc_made[k] = true;
+	}
+	if (s->plan.n_smc_sites && refused == s->plan.n_smc_sites)
+		return fail(err, err_len, TRACEFS_ENOSYMBOL,
+			    "tracefs: the kernel refused every SMC site of the site file");
 	if (mkdir(s->inst, 0750))
 		return fail(err, err_len, TRACEFS_EIO, "tracefs: cannot create instance %s: %s",
 			    s->inst, strerror(errno));
@@ -477,6 +544,14 @@ static enum tracefs_status setup(struct tracefs_session *s, unsigned buffer_kb, 
 		if ((st = enable_event(s, ev, err, err_len)))
 			return st;
 	}
+	for (size_t k = 0; k < s->plan.n_smc_sites; k++) {
+		char ev[160];
+		if (!s->smc_made[k])
+			continue;
+		snprintf(ev, sizeof(ev), "%s/rmeb_smc%zu", s->group, k);
+		if ((st = enable_event(s, ev, err, err_len)))
+			return st;
+	}
 	return TRACEFS_OK;
 }
 
@@ -495,6 +570,8 @@ enum tracefs_status tracefs_session_open(const struct tracefs_session_opts *opts
 	if (st == TRACEFS_OK)
 		st = tracefs_plan(s->root, opts->kallsyms ? opts->kallsyms : "/proc/kallsyms",
 				  opts->vm, &s->plan, err, err_len);
+	if (st == TRACEFS_OK && opts->smc_sites)
+		st = tracefs_plan_load_smc_sites(&s->plan, opts->smc_sites, err, err_len);
 	if (st) {
 		free(s);
 		return st;
@@ -737,6 +814,15 @@ void tracefs_session_close(struct tracefs_session *s)
 	}
 	for (size_t i = 0; i < s->plan.n_probes; i++)
 		delete_probe(s, i);
+	for (size_t k = 0; k < s->plan.n_smc_sites; k++) {
+		char def[96];
+		if (!s->smc_made[k])
+			continue;
+		snprintf(def, sizeof(def), "-:%s/rmeb_smc%zu\n", s->group, k);
+		if (kprobe_write(s, def))
+			fprintf(stderr, "tracefs: warning: cannot delete kprobe %s/rmeb_smc%zu: %s\n",
+				s->group, k, strerror(errno));
+	}
 	free(s);
 }
 

@@ -31,6 +31,15 @@
  *    handler return -> kvm_entry; rec_exit (guest -> kvm_exit) is not
  *    visible to the host kernel and stays 0; unattributed = the rest.
  *
+ *  - RMI calls (optional, tracefs_plan_load_smc_sites): the host's RMI
+ *    wrappers are inline SMCs, and arm64 kprobes refuse an `smc`; a site
+ *    file (scripts/qemu/rmi-smc-sites.py, from the kernel's vmlinux) names
+ *    for each `smc` the instruction just before it that leaves x0 alone.
+ *    A kprobe there fetches x0, the function ID (event rmeb_smc<k>,
+ *    "fid=0x..."), or stores the constant FID the site file gives where
+ *    that instruction builds x0 itself. Inside a fault span each such event is one RMI call:
+ *    the record's rmi_calls, and per function ID for the run's counts.
+ *
  * Honesty: the text format prints microseconds; a session therefore reads
  * the buffer twice, as text and as raw lines with nanosecond timestamps
  * (same order), and uses the latter when every line agrees, otherwise
@@ -76,6 +85,7 @@ enum tracefs_vm { TRACEFS_VM_NORMAL, TRACEFS_VM_REALM };
 /* ---- Plan ---- */
 
 #define TRACEFS_MAX_PROBES 16
+#define TRACEFS_MAX_SMC_SITES 256
 
 struct tracefs_probe_plan {
 	const char *name;   /* our event base name, e.g. "rmeb_abort" */
@@ -92,7 +102,23 @@ struct tracefs_plan {
 	size_t n_probes;
 	bool has_guest_fault_tp; /* kvm:kvm_guest_fault (gives the IPA) */
 	char entry_tp[48], exit_tp[48]; /* "kvm/kvm_entry", "kvm/kvm_exit" */
+	/* SMC sites, "symbol+0xoff" (tracefs_plan_load_smc_sites); a site the
+	 * kernel refuses is emptied at session open. */
+	char smc_sites[TRACEFS_MAX_SMC_SITES][96];
+	uint64_t smc_fid[TRACEFS_MAX_SMC_SITES]; /* 0: x0 holds it at the site */
+	size_t n_smc_sites;
 };
+
+/* Read a site file (one "symbol+0xoffset [FID]" per line, '#' comments)
+ * into PLAN: without FID, x0 holds the function ID at the site; with it,
+ * the site writes x0 itself and FID is the constant it loads. TRACEFS_EPARSE with the line named on a malformed line or more
+ * than TRACEFS_MAX_SMC_SITES sites, TRACEFS_EIO if unreadable. */
+enum tracefs_status tracefs_plan_load_smc_sites(struct tracefs_plan *plan, const char *path,
+						char *err, size_t err_len);
+
+/* RMI function IDs are 0xC4000150..0xC400024F: the counters' range. */
+#define TRACEFS_RMI_FID_BASE 0xC4000150u
+#define TRACEFS_RMI_FIDS     256
 
 /*
  * Check ROOT (a mounted tracefs) for kprobe_events and the KVM entry/exit
@@ -170,6 +196,9 @@ struct tracefs_corr_stats {
 	uint64_t foreign_threads; /* events from threads that are not vCPUs */
 	uint64_t ns_events;       /* events timed from the raw read */
 	uint64_t ns_mismatches;   /* raw entries that did not match their line */
+	uint64_t smc_in_faults;   /* RMI calls counted into fault records */
+	uint64_t smc_elsewhere;   /* SMC site events outside fault spans */
+	uint64_t smc_foreign_fid; /* SMC events whose x0 is no RMI function ID */
 };
 
 struct tracefs_corr;
@@ -197,6 +226,9 @@ enum tracefs_status tracefs_corr_feed_line(struct tracefs_corr *c, const char *l
 enum tracefs_status tracefs_corr_feed_file(struct tracefs_corr *c, const char *path,
 					   char *err, size_t err_len);
 const struct tracefs_corr_stats *tracefs_corr_stats(const struct tracefs_corr *c);
+/* RMI calls of the faults produced so far, by function ID:
+ * COUNTS[fid - TRACEFS_RMI_FID_BASE], TRACEFS_RMI_FIDS entries. */
+const uint64_t *tracefs_corr_rmi_counts(const struct tracefs_corr *c);
 /* vCPUs seen or given; the log of vCPU I (records in time order). */
 size_t tracefs_corr_vcpus(const struct tracefs_corr *c);
 struct fault_log *tracefs_corr_log(const struct tracefs_corr *c, size_t i);
@@ -209,6 +241,7 @@ struct tracefs_session_opts {
 	enum tracefs_vm vm;
 	const char *tag;       /* group/instance suffix; NULL: our pid */
 	unsigned buffer_kb;    /* per-CPU ring buffer; 0: 16384 */
+	const char *smc_sites; /* site file to count RMI calls by (or NULL) */
 };
 
 struct tracefs_session;
