@@ -670,6 +670,9 @@ static bool adaptive_done(const struct run_options *o, struct run_repeats *reps,
 }
 
 /* One repeat of one configuration into its pool. 0 or -1 (reported). */
+/* Set when the machine refused a VM (run_result.refused): exit 2. */
+static bool run_refused;
+
 static int run_repeat(const struct run_options *o, struct run_config *cfg, struct pooled *pool,
 		      uint64_t rep)
 {
@@ -681,6 +684,7 @@ static int run_repeat(const struct run_options *o, struct run_config *cfg, struc
 		fprintf(stderr, "rme-bench run: %s %s %s: %s\n",
 			cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name,
 			cfg->policy->name, r.error);
+		run_refused |= r.refused;
 		return -1;
 	}
 	if (r.error[0]) {
@@ -955,7 +959,7 @@ int cmd_run(int argc, char **argv)
 	if (ret) {
 		results_discard(w);
 		fprintf(stderr, "rme-bench run: failed; no results written\n");
-		return 1;
+		return run_refused ? 2 : 1;
 	}
 	if (results_commit(w, err, sizeof(err))) {
 		fprintf(stderr, "rme-bench run: %s\n", err);

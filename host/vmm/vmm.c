@@ -83,6 +83,7 @@ struct vm {
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	struct sys_topology *topo;
 	atomic_bool stop;
+	atomic_bool activation_failed; /* a realm's first KVM_RUN failed */
 	pthread_mutex_t lock;       /* console, done */
 	pthread_cond_t done_cond;
 	bool done;                  /* SYSTEM_OFF seen, or a vCPU failed */
@@ -557,6 +558,16 @@ static void *vcpu_thread(void *arg)
 			c->exits_intr++;
 			continue;
 		}
+		if (o == VMM_RUN_FAILED && vm->cfg->vm == VM_REALM && c->index == 0 && c->runs == 1) {
+			/* The CCA series activates a realm on its first KVM_RUN. */
+			snprintf(c->error, sizeof(c->error),
+				 "realm activation failed: the first KVM_RUN returned %s (the kernel "
+				 "creates the RECs, sets the RIPAS of RAM and calls "
+				 "RMI_REALM_ACTIVATE there; its log names the RMI status)",
+				 strerror(e));
+			atomic_store(&vm->activation_failed, true);
+			break;
+		}
 		if (o == VMM_RUN_FAILED) {
 			snprintf(c->error, sizeof(c->error), "KVM_RUN on vCPU %u: %s", c->index,
 				 strerror(e));
@@ -783,10 +794,15 @@ int vmm_run(const struct run_config *cfg, const struct vmm_config *vc,
 	pthread_cond_init(&vm->done_cond, NULL);
 
 	int ret = vmm_layout_compute(cfg, &vm->layout, res->error, sizeof(res->error));
-	if (!ret)
+	if (!ret) {
 		ret = vm_setup(vm, payload, res->error, sizeof(res->error));
-	if (!ret)
+		/* A realm the kernel (or the RMM below it) will not create. */
+		res->refused = ret && cfg->vm == VM_REALM;
+	}
+	if (!ret) {
 		ret = run_vcpus(vm, res->error, sizeof(res->error));
+		res->refused = ret && atomic_load(&vm->activation_failed);
+	}
 	if (!ret) {
 		const struct slot *r = &vm->slots[SLOT_RESULTS];
 		ret = vmm_collect(cfg, &vm->layout, r->mem, r->size, res);

@@ -98,6 +98,9 @@ struct run_result {
 	bool perf_stages_read;         /* cfg.perf_stages and every group opened */
 	struct run_perf_stages perf_stages;
 	char error[256];
+	bool refused;                  /* the machine refused the VM (a realm the
+					* kernel or RMM would not create or
+					* activate): `run` exits 2, not 1 */
 };
 
 /* Free what a backend allocated in RES (the fault records). */
