@@ -176,10 +176,11 @@ int vmm_host_check(const struct run_config *cfg, const struct vmm_config *vc, ch
 		ret = errf(err, len, "--size: the run needs a %u-bit IPA space, this KVM offers %d "
 			   "bits (KVM_CAP_ARM_VM_IPA_SIZE)", l.ipa_bits, ipa_max ? ipa_max : 40);
 	else if (cfg->vm == VM_REALM && !check_ext(fd, RMEB_KVM_CAP_ARM_RMI))
-		ret = errf(err, len, "--vm realm: this kernel has no Arm CCA realm support "
-			   "(KVM_CAP_ARM_RMI = %d, CCA host series %s, not offered); run "
-			   "--vm normal, or use a CCA host kernel with an RMM "
-			   "(docs/real-backend.md)", RMEB_KVM_CAP_ARM_RMI, RMEB_CCA_HOST_SERIES);
+		ret = errf(err, len, "--vm realm: this kernel offers no Arm CCA realms "
+			   "(KVM_CAP_ARM_RMI = %d, CCA host series %s): a kernel without the "
+			   "series, or an RMM it could not use (its log says which: \"Unsupported "
+			   "RMI ABI\", \"RMM config set failed\"); run --vm normal, or see "
+			   "docs/real-backend.md", RMEB_KVM_CAP_ARM_RMI, RMEB_CCA_HOST_SERIES);
 	else if (cfg->vm == VM_REALM && (!check_ext(fd, RMEB_KVM_CAP_GUEST_MEMFD) ||
 					 !check_ext(fd, RMEB_KVM_CAP_USER_MEMORY2)))
 		ret = errf(err, len, "--vm realm: the kernel offers KVM_CAP_ARM_RMI but not "
