@@ -278,6 +278,21 @@ static const struct option long_opts[] = {
 	{ 0 },
 };
 
+/* The list parsers split their text in place: they get a copy, so that
+ * argv, which meta.json records as the command line, stays whole. */
+typedef int (*list_parser)(struct run_options *o, char *text, char *err, size_t len);
+static int parse_copy(list_parser parse, struct run_options *o, const char *opt,
+		      const char *text, char *err, size_t len)
+{
+	char copy[1024];
+
+	if ((size_t)snprintf(copy, sizeof(copy), "%s", text) >= sizeof(copy)) {
+		snprintf(err, len, "%s: list longer than %zu characters", opt, sizeof(copy) - 1);
+		return -1;
+	}
+	return parse(o, copy, err, len);
+}
+
 /* Options -> run_options, with every cross-option check. 0, 1 (help), 2. */
 static int parse_options(int argc, char **argv, struct run_options *o)
 {
@@ -300,10 +315,12 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 				return bad("--backend: expected sim or kvm");
 			break;
 		case OPT_VM: vm = optarg; break;
-		case OPT_PATTERN: e = parse_patterns(o, optarg, err, sizeof(err)); break;
+		case OPT_PATTERN:
+			e = parse_copy(parse_patterns, o, "--pattern", optarg, err, sizeof(err));
+			break;
 		case 'b': e = cli_parse_size("--size", optarg, &o->size, err, sizeof(err)); break;
 		case 's': e = parse_page(o, optarg, err, sizeof(err)); break;
-		case 'v': e = parse_vcpus(o, optarg, err, sizeof(err)); break;
+		case 'v': e = parse_copy(parse_vcpus, o, "--vcpus", optarg, err, sizeof(err)); break;
 		case OPT_ABI: abi = optarg; break;
 		case OPT_POLICY: policy = optarg; break;
 		case OPT_PROFILE: o->profile = optarg; break;

@@ -158,6 +158,15 @@ def main():
           "profile: modeled p50 not above measured")
     check(e.get("repeats") == 2 and e.get("pooled_repeats") == 2, "profile: two repeats")
 
+    # meta.json records the command line whole: comma lists included (the
+    # list parsers once split argv in place, so a realm run on TF-RMM
+    # recorded "--pattern seq --vcpus 1" for "seq,rand,... 1,2").
+    cl_args = ["--vm", "normal", "--pattern", "seq,rand", "-v", "1,2", "-b", "1M"]
+    run(exe, os.path.join(base, "cmdline"), *cl_args)
+    with open(os.path.join(base, "cmdline", "meta.json")) as f:
+        cl = json.load(f)["command_line"]
+    check(cl[-len(cl_args):] == cl_args, f"command line recorded as {cl}")
+
     # --repeat auto: a loose target is reached (>= 6 repeats), an
     # impossible one ends on the time budget; either way it says which.
     # (The impossible one runs with --prefault off: host page faults make
