@@ -98,6 +98,47 @@ static long double coverage(unsigned n, size_t lo, size_t hi)
 	return (long double)inside / ldexpl(1.0L, (int)n);
 }
 
+static int compare_ref(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Value of shape SHAPE for index I of N: covers every radix pass count. */
+static uint64_t sort_input(int shape, size_t i, size_t n)
+{
+	uint64_t wide = next_random() << 33 ^ next_random() << 2 ^ next_random();
+	switch (shape) {
+	case 0: return next_random() % 7;             /* ties, one pass */
+	case 1: return next_random() % 100000;        /* two passes */
+	case 2: return wide;                          /* all six passes, top bit */
+	case 3: return 1000 + i;                      /* already sorted */
+	case 4: return (uint64_t)(n - i) << 40;       /* reversed, low digits 0 */
+	case 5: return 0;                             /* no pass at all */
+	default: return i % 2 ? UINT64_MAX : wide;    /* extremes */
+	}
+}
+
+/* The sort against qsort, on both sides of the radix threshold. */
+static void test_sort_matches_qsort(void)
+{
+	const size_t sizes[] = { 0, 1, 2, 3, 255, 256, 257, 1000, 2048, 4097, 100000 };
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		for (int shape = 0; shape < 7; shape++) {
+			size_t n = sizes[s];
+			uint64_t *x = malloc((n + 1) * sizeof(*x)), *ref = malloc((n + 1) * sizeof(*x));
+			for (size_t i = 0; i < n; i++)
+				x[i] = sort_input(shape, i, n);
+			memcpy(ref, x, n * sizeof(*x));
+			qsort(ref, n, sizeof(*ref), compare_ref);
+			stats_sort_u64(x, n);
+			CHECK(n == 0 || memcmp(x, ref, n * sizeof(*x)) == 0);
+			free(x);
+			free(ref);
+		}
+	}
+}
+
 static void test_median_ci_exact(void)
 {
 	size_t lo, hi;
@@ -167,6 +208,7 @@ static void test_bootstrap(void)
 int main(void)
 {
 	test_percentiles_brute_force();
+	test_sort_matches_qsort();
 	test_median_ci_exact();
 	test_bootstrap();
 	return check_report("stats");

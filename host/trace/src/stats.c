@@ -77,10 +77,54 @@ static int compare_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Below this, qsort's constant beats the radix passes' buffer and
+ * histograms; above it, radix is linear and branch-free where qsort spends
+ * most of its time in the compare callback (11 % of a stage-timed run).
+ */
+#define RADIX_MIN_N 256
+#define RADIX_BITS 11
+#define RADIX_BUCKETS (1u << RADIX_BITS)
+
+/* LSD radix sort, 11-bit digits, only as many passes as the largest value needs. */
+static int radix_sort_u64(uint64_t *samples, size_t n)
+{
+	uint64_t max = 0;
+	for (size_t i = 0; i < n; i++)
+		max |= samples[i];
+	uint64_t *buf = malloc(n * sizeof(*buf));
+	if (!buf)
+		return -1;
+	uint64_t *src = samples, *dst = buf;
+	for (unsigned shift = 0; shift < 64 && (max >> shift) != 0; shift += RADIX_BITS) {
+		size_t count[RADIX_BUCKETS] = { 0 };
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & (RADIX_BUCKETS - 1)]++;
+		size_t offset = 0;
+		for (size_t d = 0; d < RADIX_BUCKETS; d++) {
+			size_t c = count[d];
+			count[d] = offset;
+			offset += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & (RADIX_BUCKETS - 1)]++] = src[i];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != samples)
+		memcpy(samples, src, n * sizeof(*samples));
+	free(buf);
+	return 0;
+}
+
 void stats_sort_u64(uint64_t *samples, size_t n)
 {
-	if (n > 1)
-		qsort(samples, n, sizeof(*samples), compare_u64);
+	if (n < 2)
+		return;
+	if (n >= RADIX_MIN_N && radix_sort_u64(samples, n) == 0)
+		return;
+	qsort(samples, n, sizeof(*samples), compare_u64);
 }
 
 int stats_summarize(uint64_t *samples, size_t n, struct sample_stats *out)
