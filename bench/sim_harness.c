@@ -169,6 +169,13 @@ static int build_vm(const struct run_config *cfg, struct sim_env *env,
 	env->dram = phys_create(PHYS_DEFAULT_BASE, PHYS_DEFAULT_SIZE);
 	if (!env->dram)
 		return fail(res, "modeled DRAM", "out of memory");
+	/* With guest RAM prefaulted, the model's own pages are resident too:
+	 * enough for a last-level table per 2 MiB, one per GiB above it, and
+	 * each vCPU's REC, run page, auxiliary granules and parameters. An
+	 * empty pool only costs speed, so a failure is not an error. */
+	if (!cfg->fresh_backing)
+		(void)phys_reserve(env->dram, ram / (2ULL << 20) + ram / (1ULL << 30) + 64 +
+						      32ULL * cfg->vcpus);
 	struct smc_conduit conduit, *cp = NULL;
 	if (realm) {
 		struct rmm_config rc = { .abi = cfg->policy->abi };

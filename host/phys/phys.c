@@ -18,6 +18,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #define PHYS_CHUNK_SHIFT 18 /* 2^18 pages = 1 GiB per chunk */
 #define PHYS_CHUNK_PAGES (1ULL << PHYS_CHUNK_SHIFT)
@@ -38,6 +39,12 @@ struct phys_mem {
 	uint64_t nchunks;
 	_Atomic(uintptr_t *) *chunks; /* nchunks entries */
 	atomic_uint_fast64_t backed_bytes;
+
+	/* phys_reserve's pool: [reserve_base, + reserve_pages pages), the
+	 * next unused one at reserve_next (may run past the end). */
+	char *reserve_base;
+	uint64_t reserve_pages;
+	atomic_uint_fast64_t reserve_next;
 
 	pthread_mutex_t alloc_lock;
 	uint64_t alloc_top; /* next allocation ends here (grows down) */
@@ -65,6 +72,63 @@ struct phys_mem *phys_create(uint64_t base, uint64_t size)
 	return pm;
 }
 
+static bool in_reserve(const struct phys_mem *pm, const void *page)
+{
+	const char *p = page;
+	return pm->reserve_base && p >= pm->reserve_base &&
+	       p < pm->reserve_base + pm->reserve_pages * PHYS_PAGE_SIZE;
+}
+
+/* A zeroed page buffer: from the pool while it lasts, else the heap. */
+static void *take_page(struct phys_mem *pm)
+{
+	if (pm->reserve_base) {
+		uint64_t i = atomic_fetch_add_explicit(&pm->reserve_next, 1,
+						       memory_order_relaxed);
+		if (i < pm->reserve_pages)
+			return pm->reserve_base + i * PHYS_PAGE_SIZE;
+	}
+	void *page = aligned_alloc(PHYS_PAGE_SIZE, PHYS_PAGE_SIZE);
+	if (page)
+		memset(page, 0, PHYS_PAGE_SIZE);
+	return page;
+}
+
+/* Pool pages go back with the pool (a lost first-touch race wastes one). */
+static void release_page(struct phys_mem *pm, void *page)
+{
+	if (!in_reserve(pm, page))
+		free(page);
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+int phys_reserve(struct phys_mem *pm, uint64_t npages)
+{
+	if (!pm || pm->reserve_base || npages == 0 || npages > pm->size / PHYS_PAGE_SIZE)
+		return -1;
+	size_t len = (size_t)(npages * PHYS_PAGE_SIZE);
+	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (base == MAP_FAILED)
+		return -1;
+	/* Populate in one call, then write each page: the write is what a
+	 * hypervisor below this host sees first (see the memslot prefault). */
+	(void)madvise(base, len, MADV_POPULATE_WRITE);
+	volatile char *p = base;
+	for (size_t off = 0; off < len; off += PHYS_PAGE_SIZE)
+		p[off] = 0;
+	pm->reserve_base = base;
+	pm->reserve_pages = npages;
+	return 0;
+}
+
+uint64_t phys_reserve_left(const struct phys_mem *pm)
+{
+	uint64_t next = atomic_load_explicit(&pm->reserve_next, memory_order_relaxed);
+	return next < pm->reserve_pages ? pm->reserve_pages - next : 0;
+}
+
 void phys_destroy(struct phys_mem *pm)
 {
 	if (!pm)
@@ -75,10 +139,12 @@ void phys_destroy(struct phys_mem *pm)
 			continue;
 		for (uint64_t i = 0; i < PHYS_CHUNK_PAGES; i++)
 			if (chunk[i] && !(chunk[i] & SLOT_ALIAS))
-				free((void *)chunk[i]);
+				release_page(pm, (void *)chunk[i]);
 		free(chunk);
 	}
 	free(pm->chunks);
+	if (pm->reserve_base)
+		munmap(pm->reserve_base, (size_t)(pm->reserve_pages * PHYS_PAGE_SIZE));
 	while (pm->free_list) {
 		struct free_block *b = pm->free_list;
 		pm->free_list = b->next;
@@ -147,10 +213,9 @@ void *phys_va(struct phys_mem *pm, uint64_t pa)
 	if (v)
 		return slot_addr(v, pa);
 
-	void *page = aligned_alloc(PHYS_PAGE_SIZE, PHYS_PAGE_SIZE);
+	void *page = take_page(pm);
 	if (!page)
 		return NULL;
-	memset(page, 0, PHYS_PAGE_SIZE);
 	uintptr_t expected = 0;
 	if (atomic_compare_exchange_strong_explicit(slot, &expected, (uintptr_t)page,
 						    memory_order_acq_rel,
@@ -159,7 +224,7 @@ void *phys_va(struct phys_mem *pm, uint64_t pa)
 					  memory_order_relaxed);
 		return slot_addr((uintptr_t)page, pa);
 	}
-	free(page);
+	release_page(pm, page);
 	return slot_addr(expected, pa);
 }
 

@@ -87,6 +87,36 @@ static void test_allocator(void)
 	phys_destroy(pm);
 }
 
+/* The pool serves first touches in order, then the heap takes over; pool
+ * pages are zero, keep what is written, and are never passed to free()
+ * (ASan would report it). */
+static void test_reserve(void)
+{
+	struct phys_mem *pm = phys_create(PHYS_DEFAULT_BASE, 64ULL << 20);
+	CHECK(phys_reserve(pm, 0) == -1);
+	CHECK(phys_reserve(pm, (64ULL << 20) / PHYS_PAGE_SIZE + 1) == -1);
+	CHECK(phys_reserve(pm, 3) == 0);
+	CHECK(phys_reserve(pm, 3) == -1);
+	CHECK(phys_reserve_left(pm) == 3);
+	unsigned char *p[4];
+	for (int i = 0; i < 4; i++) {
+		uint64_t pa = PHYS_DEFAULT_BASE + (uint64_t)(i + 1) * (1ULL << 20);
+		p[i] = phys_va(pm, pa);
+		CHECK(p[i] != NULL && p[i][0] == 0 && p[i][PHYS_PAGE_SIZE - 1] == 0);
+		memset(p[i], 0x5a + i, PHYS_PAGE_SIZE);
+		CHECK(phys_reserve_left(pm) == (i < 3 ? 2 - (uint64_t)i : 0));
+	}
+	CHECK(p[1] == p[0] + PHYS_PAGE_SIZE && p[2] == p[1] + PHYS_PAGE_SIZE);
+	CHECK(p[3] < p[0] || p[3] > p[2]); /* past the pool: the heap */
+	for (int i = 0; i < 4; i++)
+		CHECK(p[i][100] == 0x5a + i);
+	uint64_t pa0 = PHYS_DEFAULT_BASE + (1ULL << 20);
+	phys_free(pm, pa0, 1);
+	CHECK(phys_va(pm, pa0) == p[0] && p[0][100] == 0); /* kept, zeroed */
+	CHECK(phys_backed_bytes(pm) == 4 * PHYS_PAGE_SIZE);
+	phys_destroy(pm);
+}
+
 #define THREADS 4
 struct race_arg {
 	struct phys_mem *pm;
@@ -104,6 +134,7 @@ static void *race_first_touch(void *p)
 static void test_concurrent_first_touch(void)
 {
 	struct phys_mem *pm = phys_create(PHYS_DEFAULT_BASE, 8ULL << 30);
+	CHECK(phys_reserve(pm, 40) == 0); /* the race spans pool and heap */
 	pthread_t t[THREADS];
 	struct race_arg args[THREADS];
 	for (int i = 0; i < THREADS; i++) {
@@ -127,6 +158,7 @@ int main(int argc, char **argv)
 		test_on_demand_backing();
 		test_registered_alias();
 		test_allocator();
+		test_reserve();
 	}
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
