@@ -104,6 +104,16 @@ static void release_page(struct phys_mem *pm, void *page)
 #ifndef MADV_POPULATE_WRITE
 #define MADV_POPULATE_WRITE 23
 #endif
+void phys_make_resident(void *va, size_t len)
+{
+	/* One call instead of a trap per page (kernels before 5.14 lack it and
+	 * the loop does it all); the writes reach a hypervisor below. */
+	(void)madvise(va, len, MADV_POPULATE_WRITE);
+	volatile uint8_t *p = va;
+	for (size_t off = 0; off < len; off += PHYS_PAGE_SIZE)
+		p[off] = 0;
+}
+
 int phys_reserve(struct phys_mem *pm, uint64_t npages)
 {
 	if (!pm || pm->reserve_base || npages == 0 || npages > pm->size / PHYS_PAGE_SIZE)
@@ -112,12 +122,7 @@ int phys_reserve(struct phys_mem *pm, uint64_t npages)
 	void *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		return -1;
-	/* Populate in one call, then write each page: the write is what a
-	 * hypervisor below this host sees first (see the memslot prefault). */
-	(void)madvise(base, len, MADV_POPULATE_WRITE);
-	volatile char *p = base;
-	for (size_t off = 0; off < len; off += PHYS_PAGE_SIZE)
-		p[off] = 0;
+	phys_make_resident(base, len);
 	pm->reserve_base = base;
 	pm->reserve_pages = npages;
 	return 0;

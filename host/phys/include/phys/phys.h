@@ -71,9 +71,18 @@ void phys_free(struct phys_mem *pm, uint64_t pa, uint64_t npages);
  * memory: the pool is then empty and backing works as without it).
  */
 int phys_reserve(struct phys_mem *pm, uint64_t npages);
+/* (The one call that is not thread safe: make it before the phys_mem is
+ * shared.) */
 
 /* Pool pages not handed out yet. */
 uint64_t phys_reserve_left(const struct phys_mem *pm);
+
+/* Make host memory [va, va + len) resident, as a preallocating VMM does:
+ * populate it in one call (MADV_POPULATE_WRITE, where the kernel has it),
+ * then write one byte of every 4 KiB page, because on a host that is itself
+ * a VM the first user write to a populated page still costs a hypervisor
+ * fault the kernel never sees. Page aligned; the bytes written are 0. */
+void phys_make_resident(void *va, size_t len);
 
 /* Bytes of host memory used for on-demand backing (for reports). */
 uint64_t phys_backed_bytes(const struct phys_mem *pm);
