@@ -667,8 +667,7 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 }
 
 /* --repeat auto: stop when the CI of the median of the repeat medians is
- * within the target, or the budget is spent; say which. */
-/* --repeat auto: the CI target is met, or budget_s seconds passed since t0. */
+ * within the target, or budget_s seconds have passed since t0; say which. */
 static bool adaptive_done(const struct run_options *o, struct run_repeats *reps, uint64_t t0,
 			  double budget_s)
 {
@@ -686,10 +685,10 @@ static bool adaptive_done(const struct run_options *o, struct run_repeats *reps,
 	return false;
 }
 
-/* One repeat of one configuration into its pool. 0 or -1 (reported). */
 /* Set when the machine refused a VM (run_result.refused): exit 2. */
 static bool run_refused;
 
+/* One repeat of one configuration into its pool. 0 or -1 (reported). */
 static int run_repeat(const struct run_options *o, struct run_config *cfg, struct pooled *pool,
 		      uint64_t rep)
 {
@@ -782,28 +781,48 @@ static int run_point(struct results_writer *w, const struct run_options *o,
 	return ret;
 }
 
+/* The configurations of one point of the sweep (pattern pi, vCPU count
+ * vi): the realm, the normal VM, or both, in that order. Returns how many. */
+static size_t point_configs(const struct run_options *o, size_t pi, size_t vi,
+			    struct run_config cfgs[2])
+{
+	size_t n = 0;
+
+	for (int vm = 0; vm < 2; vm++) {
+		if ((vm == 0 && !o->want_realm) || (vm == 1 && !o->want_normal))
+			continue;
+		cfgs[n++] = (struct run_config){
+			.vm = vm == 0 ? VM_REALM : VM_NORMAL,
+			.policy = vm == 0 ? o->realm_policy : kvm_policy_find("normal"),
+			.pattern = o->patterns[pi],
+			.size = o->size,
+			.page = o->page ? o->page : default_page_for(o->patterns[pi]),
+			.hugetlb = o->hugetlb,
+			.vcpus = o->vcpus[vi],
+			.seed = o->seed,
+			.stage_timing = o->stage_timing,
+			.fresh_backing = !o->prefault,
+			.pin_cpus = o->n_pin ? o->pin : NULL,
+		};
+	}
+	return n;
+}
+
+/* kvm: every configuration must suit the backend and this host before
+ * anything is written (a refusal is exit 2, nothing on disk). */
 static int kvm_preflight(const struct run_options *o)
 {
 	char err[256];
+	struct run_config cfgs[2];
+
 	for (size_t pi = 0; pi < o->n_patterns; pi++)
 		for (size_t vi = 0; vi < o->n_vcpus; vi++)
-			for (int vm = 0; vm < 2; vm++) {
-				if ((vm == 0 && !o->want_realm) || (vm == 1 && !o->want_normal))
-					continue;
-				struct run_config cfg = {
-					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
-					.pattern = o->patterns[pi], .size = o->size,
-					.page = o->page ? o->page : default_page_for(o->patterns[pi]),
-					.hugetlb = o->hugetlb,
-					.vcpus = o->vcpus[vi], .seed = o->seed,
-					.pin_cpus = o->n_pin ? o->pin : NULL,
-				};
-				if (vmm_validate(&cfg, &o->vmm, err, sizeof(err)) ||
-				    vmm_host_check(&cfg, &o->vmm, err, sizeof(err))) {
+			for (size_t i = 0, n = point_configs(o, pi, vi, cfgs); i < n; i++)
+				if (vmm_validate(&cfgs[i], &o->vmm, err, sizeof(err)) ||
+				    vmm_host_check(&cfgs[i], &o->vmm, err, sizeof(err))) {
 					fprintf(stderr, "rme-bench run: %s\n", err);
 					return -1;
 				}
-			}
 	return 0;
 }
 
@@ -949,24 +968,7 @@ int cmd_run(int argc, char **argv)
 	for (size_t pi = 0; pi < o.n_patterns && !ret; pi++) {
 		for (size_t vi = 0; vi < o.n_vcpus && !ret; vi++) {
 			struct run_config cfgs[2];
-			size_t n = 0;
-			for (int vm = 0; vm < 2; vm++) {
-				if ((vm == 0 && !o.want_realm) || (vm == 1 && !o.want_normal))
-					continue;
-				cfgs[n++] = (struct run_config){
-					.vm = vm == 0 ? VM_REALM : VM_NORMAL,
-					.policy = vm == 0 ? o.realm_policy : kvm_policy_find("normal"),
-					.pattern = o.patterns[pi],
-					.size = o.size,
-					.page = o.page ? o.page : default_page_for(o.patterns[pi]),
-					.hugetlb = o.hugetlb,
-					.vcpus = o.vcpus[vi],
-					.stage_timing = o.stage_timing,
-					.fresh_backing = !o.prefault,
-					.pin_cpus = o.n_pin ? o.pin : NULL,
-				};
-			}
-			ret = run_point(w, &o, cfgs, n);
+			ret = run_point(w, &o, cfgs, point_configs(&o, pi, vi, cfgs));
 		}
 	}
 	if (!ret && !o.kvm)
