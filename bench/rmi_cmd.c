@@ -154,6 +154,15 @@ static const struct cmd_desc *find_command(const char *name)
 	return NULL;
 }
 
+/* The command with function ID `fid` under `abi` (0 is no FID), or NULL. */
+static const struct cmd_desc *find_command_by_fid(enum rmi_abi abi, uint64_t fid)
+{
+	for (size_t i = 0; i < NR_COMMANDS && fid; i++)
+		if (commands[i].fid[abi] == fid)
+			return &commands[i];
+	return NULL;
+}
+
 static unsigned count_plain_args(const struct cmd_desc *d)
 {
 	unsigned n = 0;
@@ -173,10 +182,7 @@ static uint64_t fid_to_issue(const struct cmd_desc *d, enum rmi_abi abi)
 	if (d->fid[abi])
 		return d->fid[abi];
 	other = d->fid[abi == RMI_ABI_1_0 ? RMI_ABI_2_0 : RMI_ABI_1_0];
-	for (size_t i = 0; i < NR_COMMANDS; i++)
-		if (commands[i].fid[abi] == other)
-			return 0;
-	return other;
+	return find_command_by_fid(abi, other) ? 0 : other;
 }
 
 /* ------------------------------------------------------------------ */
@@ -254,22 +260,18 @@ static int put_keys(char **p, size_t *left, const struct param_key *keys, const 
 
 const char *rmi_cmd_name(enum rmi_abi abi, uint64_t fid)
 {
-	for (size_t i = 0; i < NR_COMMANDS; i++)
-		if (commands[i].fid[abi] == fid)
-			return commands[i].name;
-	return NULL;
+	const struct cmd_desc *d = find_command_by_fid(abi, fid);
+
+	return d ? d->name : NULL;
 }
 
 int rmi_cmd_format(enum rmi_abi abi, const struct smc_args *a, const void *params, char *buf,
 		   size_t len)
 {
-	const struct cmd_desc *d = NULL;
+	const struct cmd_desc *d = find_command_by_fid(abi, a->fid);
 	char *p = buf;
 	size_t left = len;
 
-	for (size_t i = 0; i < NR_COMMANDS && !d; i++)
-		if (commands[i].fid[abi] == a->fid)
-			d = &commands[i];
 	if (!d || put(&p, &left, "%s", d->name))
 		return -1;
 	for (unsigned i = 0; i < count_plain_args(d); i++)
