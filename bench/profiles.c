@@ -103,9 +103,9 @@ static void mean_rmm_ns(const struct cost_profile *p, const char *abi,
 	*uncosted = 0;
 	for (size_t i = 0; i < n_counts; i++) {
 		const char *name = counts[i].name;
-		double ic = cost_profile_icount(p, abi, name);
 		if (strncmp(name, "RMI_", 4))
 			continue;   /* RSI and event counts are no host calls */
+		double ic = cost_profile_icount(p, abi, name);
 		if (!strcmp(name, "RMI_REC_ENTER")) {
 			*per_enter = ic > 0 ? ic * ns_per_instr : 0;
 			continue;

@@ -197,4 +197,3 @@ const struct kvm_policy policy_cca_rmm2 = {
 	.map_unprotected = map_unprotected,
 	.set_ripas = realm_set_ipa_state, /* as cca-v1: the series share it */
 };
-
