@@ -5,7 +5,7 @@
  * Contract: gbench_cases_register() registers every case family once per
  * process (before gb_run); each family says in its name and label what one
  * iteration's time is. Every time is measured on this host with the stage
- * clock (trace/stage_clock.h; stage_clock_init() must have run), so every
+ * clock (clock/stage_clock.h; stage_clock_init() must have run), so every
  * figure is sim-measured: the execution of this project's models, never a
  * hardware cost. Case families:
  *   rmi/<abi>/<COMMAND>[/<variant>]   one RMI command into the RMM model
@@ -51,20 +51,5 @@ int rmi_cases_register(const struct gbench_case_opts *o);
 int fault_cases_register(const struct gbench_case_opts *o);
 int pgtable_cases_register(const struct gbench_case_opts *o);
 int clock_cases_register(const struct gbench_case_opts *o);
-
-/* Shared helpers of the case files. */
-/* Per-batch samples of one run, grown as needed. */
-struct gbench_samples {
-	double *v;
-	size_t n, cap;
-};
-/* 0, or -1 when out of memory. */
-int gbench_samples_add(struct gbench_samples *s, double x);
-void gbench_samples_free(struct gbench_samples *s);
-/* Median of n samples (sorts them in place); 0 for n == 0. */
-double gbench_median(double *v, size_t n);
-/* Report the median of a run's samples as counter "p50_ns" and the
- * number of samples as "samples". */
-void gbench_report_median(struct gb_state *st, double *v, size_t n);
 
 #endif

@@ -14,8 +14,9 @@
 #include <stdlib.h>
 
 #include "cases.h"
-#include "trace/stage_clock.h"
-#include "trace/stage_timer.h"
+#include "samples.h"
+#include "clock/stage_clock.h"
+#include "clock/stage_timer.h"
 
 #define BATCH 1024
 

@@ -33,9 +33,10 @@
 #include <unistd.h>
 
 #include "cases.h"
+#include "samples.h"
 #include "kvm/policy.h"
 #include "payload/pattern.h"
-#include "sim_harness.h"
+#include "harness/sim_harness.h"
 
 struct fault_case {
 	const struct kvm_policy *policy;

@@ -18,8 +18,9 @@
 #include <string.h>
 
 #include "cases.h"
+#include "samples.h"
 #include "kvm/pgtable.h"
-#include "trace/stage_clock.h"
+#include "clock/stage_clock.h"
 
 #define SZ_4K (1ULL << 12)
 #define SZ_2M (1ULL << 21)

@@ -22,9 +22,10 @@
 
 #include "abi/rsi.h"
 #include "cases.h"
+#include "samples.h"
 #include "phys/phys.h"
 #include "rmm/rmm.h"
-#include "trace/stage_clock.h"
+#include "clock/stage_clock.h"
 
 #define SZ_2M     (2ULL << 20)
 #define S2SZ      40

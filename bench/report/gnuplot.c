@@ -5,7 +5,7 @@
 #define _GNU_SOURCE
 #include "gnuplot.h"
 
-#include "trace/atomic_file.h"
+#include "results/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -22,10 +22,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trace/json.h"
-#include "trace/results.h"
-#include "trace/stage.h"
-#include "trace/stats.h"
+#include "results/json.h"
+#include "results/results.h"
+#include "clock/stage.h"
+#include "results/stats.h"
 
 struct report_run {
 	const struct results_run_summary *sum; /* into report_dir.summary */

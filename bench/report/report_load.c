@@ -13,7 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 
 const char *const report_key_names[REPORT_KEY_COUNT] = {
 	"vm", "pattern", "policy", "abi", "page", "size", "vcpus",

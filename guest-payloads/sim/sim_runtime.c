@@ -7,7 +7,7 @@
 
 #include <abi/rsi.h>
 #include <payload/sim_runtime.h>
-#include <trace/stage_clock.h>
+#include <clock/stage_clock.h>
 
 static bool is_power_of_two(uint64_t v)
 {

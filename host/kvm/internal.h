@@ -32,8 +32,13 @@ int kvm_normal_enter(struct kvm_vcpu *vcpu, struct vcpu_exit *ex);
 /* Stage-2 abort: 1 to re-enter, < 0 on error. */
 int kvm_handle_guest_abort(struct kvm_vcpu *vcpu, const struct vcpu_exit *ex);
 
-/* Fault records. */
+/* A vCPU's memcache back to modeled DRAM (services.c). */
+void kvm_memcache_free(struct kvm_vcpu *vcpu);
+
+/* Fault records (fault_record.c). */
 void kvm_fault_begin(struct kvm_vcpu *vcpu, uint64_t t_back);
+/* Close the in-flight record once the entry that resumed the guest is back. */
+void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry, uint64_t t_back);
 void kvm_fault_discard(struct kvm_vcpu *vcpu);
 void kvm_fault_set(struct kvm_vcpu *vcpu, enum fault_kind kind, uint64_t ipa, int level);
 

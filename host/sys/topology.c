@@ -1,7 +1,7 @@
 /* Host topology and pinning (see include/sys/topology.h). */
 #define _GNU_SOURCE /* sched_getcpu */
 #include "sys/topology.h"
-#include "trace/atomic_file.h"
+#include "results/atomic_file.h"
 
 #include <errno.h>
 #include <hwloc.h>

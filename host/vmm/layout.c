@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace/stage.h"
+#include "clock/stage.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 

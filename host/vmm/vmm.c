@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "sys/topology.h"
-#include "trace/stage_clock.h"
+#include "clock/stage_clock.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 

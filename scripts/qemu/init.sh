@@ -23,7 +23,7 @@ echo "RMEB-KVM-EVENTS $(ls $t/events/kvm 2>/dev/null | grep -vc -e enable -e fil
 for tp in kvm_entry kvm_exit kvm_guest_fault; do
 	[ -d $t/events/kvm/$tp ] && echo "RMEB-TP $tp yes" || echo "RMEB-TP $tp no"
 done
-# Probe points rme-bench's tracefs module asks for (host/trace/src/tracefs_session.c).
+# Probe points rme-bench's tracefs module asks for (host/tracefs/src/tracefs_session.c).
 for sym in kvm_handle_guest_abort user_mem_abort gfn_to_memslot __gfn_to_pfn_memslot \
 	__kvm_faultin_pfn kvm_pgtable_stage2_map kvm_pgtable_stage2_relax_perms \
 	realm_map_protected realm_map_non_secure realm_create_rtt_levels; do

@@ -3,7 +3,7 @@
 #include <string.h>
 
 #include "kvm/policy.h"
-#include "trace/stage_clock.h"
+#include "clock/stage_clock.h"
 
 int kvm_test_failures;
 

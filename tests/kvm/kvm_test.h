@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "sim_harness.h"
+#include "harness/sim_harness.h"
 
 extern int kvm_test_failures;
 

@@ -11,7 +11,7 @@
 
 #include "report/report.h"
 #include "report_test.h"
-#include "trace/stats.h"
+#include "results/stats.h"
 
 /* Skewed latencies like a fault log: a body plus a slow tail. */
 static void fill(uint64_t *v, size_t n, uint64_t base, uint64_t seed)

@@ -29,10 +29,10 @@
 #include "kvm/policy.h"
 #include "payload/pattern.h"
 #include "report_test.h"
-#include "sim_harness.h"
-#include "trace/json.h"
-#include "trace/results.h"
-#include "trace/stage_clock.h"
+#include "harness/sim_harness.h"
+#include "results/json.h"
+#include "results/results.h"
+#include "clock/stage_clock.h"
 
 /* Several times a sim fault (a few us natively, tens under sanitizers). */
 #define SLOW_NS 150000ULL

@@ -3,7 +3,7 @@
  * without the rme-bench CLI: `rmi-cmd-test-driver [--abi 1.0|2.0] FILE`
  * behaves as `rme-bench rmi [--abi 1.0|2.0] FILE`.
  */
-#include "rmi_cmd.h"
+#include "rmi_cmd/rmi_cmd.h"
 
 int main(int argc, char **argv)
 {

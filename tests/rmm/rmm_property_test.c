@@ -52,7 +52,7 @@
 #include <time.h>
 
 #include "abi/rsi.h"
-#include "rmi_cmd.h"
+#include "rmi_cmd/rmi_cmd.h"
 #include "rmm_test_util.h"
 
 #define POOL_PAGES  48

@@ -18,7 +18,7 @@ struct tmachine {
 	struct rmm *rmm;
 	enum rmi_abi abi;
 	/* When set, every SMC is also written here as a `rme-bench rmi`
-	 * command line (bench/rmi_cmd.h), with X0's status as a comment, so a
+	 * command line (bench/rmi_cmd/rmi_cmd.h), with X0's status as a comment, so a
 	 * run can be replayed on another RMM (TF-RMM's host build). */
 	FILE *emit;
 	void (*emit_fn)(struct tmachine *m, const struct smc_args *a, const struct smc_res *r);

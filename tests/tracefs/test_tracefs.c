@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "trace/tracefs.h"
+#include "tracefs/tracefs.h"
 
 #ifndef FIXTURES
 #error FIXTURES must name the fixtures directory

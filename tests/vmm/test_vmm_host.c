@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "trace/stage.h"
+#include "clock/stage.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 

@@ -30,8 +30,8 @@
 #include "kvm/pgtable.h"
 #include "kvm/rmi_cmds.h"
 #include "run/vm_type.h"
-#include "trace/stage.h"
-#include "trace/stage_timer.h"
+#include "clock/stage.h"
+#include "clock/stage_timer.h"
 
 struct phys_mem;
 struct kvm_policy;

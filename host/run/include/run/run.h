@@ -2,7 +2,7 @@
  * One run of one configuration, on any backend: what to run and what
  * happened.
  *
- * Contract: header only. The sim harness (bench/sim_harness.h, the RMM
+ * Contract: header only. The sim harness (bench/harness/sim_harness.h, the RMM
  * and host models) and the real KVM backend (host/vmm) both take a
  * struct run_config and fill a struct run_result, so `rme-bench run`
  * writes the same results whichever ran. This header depends only on the
@@ -21,8 +21,8 @@
 #include "payload/pattern.h"
 #include "run/vm_type.h"
 #include "sys/perf.h"
-#include "trace/results.h"
-#include "trace/stage.h"
+#include "results/results.h"
+#include "clock/stage.h"
 
 struct kvm_policy;
 

@@ -9,8 +9,8 @@
  * a fresh VM every time. What the records hold on this backend:
  *   - one record per first touch the guest timed (CNTVCT_EL0 around the
  *     access): total_ns is the guest-observed fault latency, all of it in
- *     `unattributed` (the VMM cannot see inside the kernel; host/trace's
- *     tracefs ingestion can split it into stages);
+ *     `unattributed` (the VMM cannot see inside the kernel; the
+ *     tracefs ingestion, host/tracefs, can split it into stages);
  *   - kind normal (normal VM), protected / unprotected (realm access
  *     through the alias), ripas_change (one RSI_IPA_STATE_SET call);
  *   - level 3 for 4K backing, 2 for 2M: the mapping size the backing
@@ -22,7 +22,7 @@
  * the VMM spent between a KVM_RUN return and the next entry, all vCPUs),
  * GUEST_RSI_IPA_STATE_SET and GUEST_RSI_REISSUES.
  *
- * Calls: host/trace (fault records, results), host/sys (pinning),
+ * Calls: host/clock (fault records), host/results (results), host/sys (pinning),
  * guest-payloads (pattern registry, boot_abi.h). The KVM code compiles on
  * every host; vmm_host_check() refuses anything but arm64 with /dev/kvm.
  *
@@ -41,7 +41,7 @@
 #include <rmeb_guest/boot_abi.h>
 
 #include "run/run.h"
-#include "trace/results.h"
+#include "results/results.h"
 
 enum vmm_backing {
 	VMM_BACKING_DEFAULT,  /* from the page: 4K anonymous, 2M THP */

@@ -1,0 +1,644 @@
+/*
+ * `rme-bench trace`: in-kernel stage timing through tracefs (see
+ * host/tracefs/include/tracefs/tracefs.h), for any VMM:
+ *
+ *   trace check  [--vm normal|realm]
+ *       which probe points this kernel has; creates the probes and the
+ *       instance once and tears them down (exit 1 if it cannot).
+ *   trace record [--vm ...] [labels] [--keep-trace] --out DIR -- CMD [ARG...]
+ *       runs CMD (a VMM: rme-bench run --backend kvm, kvmtool, ...) with
+ *       the probes on, restricted to CMD's process tree, and writes the
+ *       faults its vCPU threads took as a results directory.
+ *   trace ingest [--vm ...] [labels] --out DIR FILE
+ *       the same from a trace saved earlier (record --keep-trace, or the
+ *       instance's "trace" file copied from another machine).
+ *
+ * Labels (--pattern, --size, --page, --policy, --abi) only name the run in
+ * the results so that `compare` can match it against a sim run; the
+ * kernel cannot know them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "commands.h"
+#include "rmi_cmd/rmi_cmd.h"
+#include "clock/fault_log.h"
+#include "results/results.h"
+#include "clock/stage_clock.h"
+#include "tracefs/tracefs.h"
+
+struct trace_opts {
+	enum tracefs_vm vm;
+	const char *out;
+	const char *pattern, *policy, *abi, *page;
+	uint64_t size;
+	bool keep_trace;
+	const char *raw;
+	const char *match_guest;
+	const char *rmi_sites;
+	uint64_t buffer_kb;
+	int argc;
+	char **argv;
+};
+
+static void trace_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rme-bench trace check  [--vm normal|realm]\n"
+		"       rme-bench trace record [OPTIONS] --out DIR -- CMD [ARG...]\n"
+		"       rme-bench trace ingest [OPTIONS] [--raw RAW_FILE] --out DIR TRACE_FILE\n"
+		"  --vm normal|realm     which host functions to probe (default normal)\n"
+		"  --out DIR             results directory to write\n"
+		"  --pattern NAME        label of the run (default external)\n"
+		"  -b, --size BYTES      label: guest memory per vCPU (default 0)\n"
+		"  -s, --page 4K|2M      label: backing page (default 4K)\n"
+		"  --policy NAME         label (default normal / cca-host)\n"
+		"  --abi 1.0|2.0|-       label (default - / 1.0)\n"
+		"  --buffer-kb N         record: ring buffer per CPU in KiB (default 16384;\n"
+		"                        roughly 0.5 KiB per fault with every probe)\n"
+		"  --keep-trace          record: keep the trace as DIR/kernel.trace (text)\n"
+		"                        and DIR/kernel.raw (nanosecond timestamps)\n"
+		"  --raw FILE            ingest: nanosecond timestamps of the same trace\n"
+		"  --rmi-sites FILE      record: count RMI calls per fault by command, from\n"
+		"                        kprobes at the kernel's SMC sites listed in FILE\n"
+		"                        (scripts/qemu/rmi-smc-sites.py VMLINUX); ingest\n"
+		"                        counts the sites' events found in the trace\n"
+		"  --match-guest DIR     keep only faults at IPAs the guest timed in DIR's\n"
+		"                        faults.csv (rme-bench run --backend kvm results):\n"
+		"                        the pattern's own faults, not the payload's\n"
+		"env RMEB_TRACEFS=DIR    tracefs root (default /sys/kernel/tracing)\n");
+}
+
+static int parse(int argc, char **argv, struct trace_opts *o)
+{
+	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH, OPT_BUFFER,
+	       OPT_RMI_SITES };
+	static const struct option longopts[] = {
+		{ "vm", required_argument, NULL, OPT_VM },
+		{ "out", required_argument, NULL, OPT_OUT },
+		{ "pattern", required_argument, NULL, OPT_PATTERN },
+		{ "size", required_argument, NULL, 'b' },
+		{ "page", required_argument, NULL, 's' },
+		{ "policy", required_argument, NULL, OPT_POLICY },
+		{ "abi", required_argument, NULL, OPT_ABI },
+		{ "keep-trace", no_argument, NULL, OPT_KEEP },
+		{ "raw", required_argument, NULL, OPT_RAW },
+		{ "match-guest", required_argument, NULL, OPT_MATCH },
+		{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
+		{ "rmi-sites", required_argument, NULL, OPT_RMI_SITES },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char err[256];
+	int c;
+	optind = 1;
+	/* '+': stop at the first non-option, the command of `record`. */
+	while ((c = getopt_long(argc, argv, "+b:s:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_VM:
+			if (!strcmp(optarg, "normal"))
+				o->vm = TRACEFS_VM_NORMAL;
+			else if (!strcmp(optarg, "realm"))
+				o->vm = TRACEFS_VM_REALM;
+			else {
+				fprintf(stderr, "rme-bench trace: --vm: '%s' is not normal or realm\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_PATTERN: o->pattern = optarg; break;
+		case OPT_POLICY: o->policy = optarg; break;
+		case OPT_ABI: o->abi = optarg; break;
+		case OPT_KEEP: o->keep_trace = true; break;
+		case OPT_RAW: o->raw = optarg; break;
+		case OPT_MATCH: o->match_guest = optarg; break;
+		case OPT_RMI_SITES: o->rmi_sites = optarg; break;
+		case OPT_BUFFER:
+			if (cli_parse_u64("--buffer-kb", optarg, 4u << 20, &o->buffer_kb, err,
+					  sizeof(err)) || o->buffer_kb < 64) {
+				fprintf(stderr, "rme-bench trace: --buffer-kb: '%s' is not a size in "
+						"KiB between 64 and 4194304\n", optarg);
+				return 2;
+			}
+			break;
+		case 's': o->page = optarg; break;
+		case 'b':
+			if (cli_parse_size("--size", optarg, &o->size, err, sizeof(err))) {
+				fprintf(stderr, "rme-bench trace: %s\n", err);
+				return 2;
+			}
+			break;
+		case 'h': trace_usage(stdout); return -1;
+		default: trace_usage(stderr); return 2;
+		}
+	}
+	o->argc = argc - optind;
+	o->argv = argv + optind;
+	if (!o->pattern)
+		o->pattern = "external";
+	if (!o->page)
+		o->page = "4K";
+	if (!o->policy)
+		o->policy = o->vm == TRACEFS_VM_REALM ? "cca-host" : "normal";
+	/* A realm kernel of the CCA series rme-bench's VMM targets (v14)
+	 * speaks RMI 2.0: its function IDs are named in that ABI. */
+	if (!o->abi)
+		o->abi = o->vm == TRACEFS_VM_REALM ? "2.0" : "-";
+	return 0;
+}
+
+static int fail_status(const char *what, enum tracefs_status st, const char *err)
+{
+	fprintf(stderr, "rme-bench trace %s: %s\n", what, err);
+	return tracefs_exit_code(st);
+}
+
+static int trace_check(const struct trace_opts *o)
+{
+	struct tracefs_session_opts so = { .vm = o->vm };
+	struct tracefs_session *s;
+	char err[512], desc[4096], missing[512];
+	enum tracefs_status st = tracefs_session_open(&so, &s, err, sizeof(err));
+	if (st)
+		return fail_status("check", st, err);
+	tracefs_plan_describe(tracefs_session_plan(s), desc, sizeof(desc));
+	tracefs_plan_missing(tracefs_session_plan(s), missing, sizeof(missing));
+	printf("%s", desc);
+	printf("trace clock: %s\n", tracefs_session_clock(s));
+	printf("missing: %s\n", missing[0] ? missing : "none");
+	st = tracefs_session_start(s, err, sizeof(err));
+	if (!st)
+		st = tracefs_session_stop(s, err, sizeof(err));
+	tracefs_session_close(s);
+	if (st)
+		return fail_status("check", st, err);
+	printf("probes created, enabled in an instance and removed: ok\n");
+	return 0;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The 4K pages of the "ipa" column of DIR/faults.csv, sorted, unique. */
+static int load_guest_pages(const char *dir, uint64_t **out, size_t *n)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/faults.csv", dir);
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "rme-bench trace: --match-guest: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	char *line = NULL;
+	size_t cap = 0, n_pages = 0, cap_pages = 0;
+	uint64_t *pages = NULL;
+	int col = -1;
+	bool ok = true;
+	while (ok && getline(&line, &cap, f) != -1) {
+		char *save = NULL, *tok = strtok_r(line, ",\n", &save);
+		for (int i = 0; tok; i++, tok = strtok_r(NULL, ",\n", &save)) {
+			if (col < 0 && !strcmp(tok, "ipa")) {
+				col = i;
+				break;
+			}
+			if (col >= 0 && i == col) {
+				if (n_pages == cap_pages) {
+					cap_pages = cap_pages ? 2 * cap_pages : 1024;
+					uint64_t *p = realloc(pages, cap_pages * sizeof(*p));
+					if (!p) {
+						ok = false;
+						break;
+					}
+					pages = p;
+				}
+				pages[n_pages++] = strtoull(tok, NULL, 0) & ~0xfffull;
+				break;
+			}
+		}
+		if (col < 0)
+			ok = false; /* the header must come first */
+	}
+	free(line);
+	fclose(f);
+	if (!ok || n_pages == 0) {
+		fprintf(stderr, "rme-bench trace: --match-guest: %s has %s\n", path,
+			col < 0 ? "no \"ipa\" column header" : "no fault rows");
+		free(pages);
+		return -1;
+	}
+	qsort(pages, n_pages, sizeof(*pages), cmp_u64);
+	size_t u = 1;
+	for (size_t i = 1; i < n_pages; i++)
+		if (pages[i] != pages[u - 1])
+			pages[u++] = pages[i];
+	*out = pages;
+	*n = u;
+	return 0;
+}
+
+/*
+ * Keep the faults at pages the guest timed; count the others and the
+ * guest's pages no kernel fault explains. 0, or -1 with a message.
+ */
+static int match_guest(const char *dir, struct fault_record *faults, size_t *n,
+		       uint64_t *outside, uint64_t *unmatched)
+{
+	uint64_t *pages;
+	size_t n_pages;
+	if (load_guest_pages(dir, &pages, &n_pages))
+		return -1;
+	bool *seen = calloc(n_pages, sizeof(*seen));
+	if (!seen) {
+		free(pages);
+		return -1;
+	}
+	size_t kept = 0;
+	/* The guest names a page by its GPA; the kernel reports a realm's
+	 * unprotected accesses at the alias IPA, the GPA with the top IPA bit
+	 * set. An IPA above every page the guest timed is such an alias: its
+	 * top set bit is the alias bit. */
+	uint64_t highest = n_pages ? pages[n_pages - 1] : 0;
+	for (size_t i = 0; i < *n; i++) {
+		uint64_t page = faults[i].ipa & ~0xfffull;
+		if (page > highest && page)
+			page &= ~(1ull << (63 - __builtin_clzll(page)));
+		uint64_t *hit = bsearch(&page, pages, n_pages, sizeof(*pages), cmp_u64);
+		if (!hit) {
+			(*outside)++;
+			continue;
+		}
+		seen[hit - pages] = true;
+		faults[kept++] = faults[i];
+	}
+	*n = kept;
+	for (size_t i = 0; i < n_pages; i++)
+		*unmatched += !seen[i];
+	free(seen);
+	free(pages);
+	return 0;
+}
+
+/* Write the correlated faults as one run of a results directory. */
+static int write_results(const struct trace_opts *o, struct tracefs_corr *c, const char *clock,
+			 const char *missing, const char *notes, unsigned resolution_ns,
+			 uint64_t overruns, uint64_t wall_ns, int argc,
+			 char **argv)
+{
+	char err[512];
+	size_t nv = tracefs_corr_vcpus(c);
+	if (nv == 0) {
+		fprintf(stderr, "rme-bench trace: no vCPU thread left a guest in the trace "
+				"(no kvm_exit events): nothing to write\n");
+		return 1;
+	}
+	struct fault_log **logs = calloc(nv, sizeof(*logs));
+	if (!logs)
+		return 1;
+	for (size_t i = 0; i < nv; i++)
+		logs[i] = tracefs_corr_log(c, i);
+	struct fault_record *faults = NULL;
+	size_t n = 0;
+	uint64_t dropped = 0;
+	int merged = fault_log_merge(logs, nv, &faults, &n, &dropped);
+	free(logs);
+	if (merged) {
+		fprintf(stderr, "rme-bench trace: out of memory merging fault logs\n");
+		return 1;
+	}
+
+	/* Like for like with the guest's (and the sim's) view of the pattern. */
+	uint64_t outside = 0, unmatched = 0;
+	if (o->match_guest &&
+	    match_guest(o->match_guest, faults, &n, &outside, &unmatched)) {
+		free(faults);
+		return 2; /* the --match-guest argument */
+	}
+
+	/* The tracefs clock as the run's time source. */
+	struct stage_clock_info clk = { .source = "tracefs", .ticks_per_ns = 1.0,
+					.resolution_ns = resolution_ns, .freq_hz = 1000000000ull,
+					.invariant = true,
+					.note = resolution_ns > 1 ?
+						"trace text only: microsecond timestamps" :
+						"raw trace read: nanosecond timestamps" };
+	struct results_meta meta = { .backend = "kvm", .abi = o->abi, .policy = o->policy,
+				     .source = RESULTS_SOURCE_REAL_VM, .argc = argc, .argv = argv,
+				     .clock = &clk };
+	struct results_writer *w = results_open(o->out, &meta, err, sizeof(err));
+	if (!w) {
+		free(faults);
+		fprintf(stderr, "rme-bench trace: %s\n", err);
+		return 1;
+	}
+	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
+	const char *platform = tracefs_platform_note();
+	struct results_extra extra[] = {
+		{ "other_exits", (double)st->other_exits },
+		{ "dropped_spans", (double)st->unbalanced },
+		{ "lost_event_markers", (double)st->lost_lines },
+		{ "ring_buffer_overruns", (double)overruns },
+		{ "kernel_faults_outside_guest_touches", o->match_guest ? (double)outside : NAN },
+		{ "guest_touches_without_kernel_fault", o->match_guest ? (double)unmatched : NAN },
+		/* RMI counts: NaN when no SMC site was probed (not "zero calls"). */
+		{ "rmi_calls_counted", st->smc_in_faults || o->rmi_sites ? 1 : NAN },
+		{ "rmi_calls_outside_faults", (double)st->smc_elsewhere },
+		{ "smc_events_not_rmi", (double)st->smc_foreign_fid },
+	};
+	/* RMI calls by command, under the sim's count names (RMI_<COMMAND>). */
+	struct results_count counts[TRACEFS_RMI_FIDS];
+	char names[TRACEFS_RMI_FIDS][48];
+	size_t n_counts = 0;
+	const uint64_t *fids = tracefs_corr_rmi_counts(c);
+	enum rmi_abi rabi = o->abi && !strcmp(o->abi, "1.0") ? RMI_ABI_1_0 : RMI_ABI_2_0;
+	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++) {
+		if (!fids[i])
+			continue;
+		uint64_t fid = TRACEFS_RMI_FID_BASE + i;
+		const char *name = rmi_cmd_name(rabi, fid);
+		if (name)
+			snprintf(names[n_counts], sizeof(names[0]), "RMI_%s", name);
+		else
+			snprintf(names[n_counts], sizeof(names[0]), "RMI_FID_%#llx",
+				 (unsigned long long)fid);
+		counts[n_counts] = (struct results_count){ names[n_counts], fids[i] };
+		n_counts++;
+	}
+	struct results_run run = {
+		.vm = o->vm == TRACEFS_VM_REALM ? "realm" : "normal",
+		.pattern = o->pattern, .policy = o->policy, .abi = o->abi, .page = o->page,
+		.size = o->size, .vcpus = (uint32_t)nv, .faults = faults, .n_faults = n,
+		.dropped_faults = dropped, .total_ns = wall_ns, .source = RESULTS_SOURCE_REAL_VM,
+		.counts = counts, .n_counts = n_counts,
+		.extra = extra, .n_extra = sizeof(extra) / sizeof(extra[0]),
+	};
+	int ok = results_meta_add_string(w, "stage_timing", "tracefs kprobes + kvm tracepoints",
+					 err, sizeof(err)) == 0 &&
+		 results_meta_add_string(w, "trace_clock", clock, err, sizeof(err)) == 0 &&
+		 results_meta_add_string(w, "probes_missing", missing[0] ? missing : "none", err,
+					 sizeof(err)) == 0 &&
+		 (!notes[0] ||
+		  results_meta_add_string(w, "probes_missing_effect", notes, err, sizeof(err)) == 0) &&
+		 results_meta_add_string(w, "timing_note",
+					 "each kprobe hit adds its own cost to the stage it brackets; "
+					 "rec_exit (guest to kvm_exit) is not visible to the host",
+					 err, sizeof(err)) == 0 &&
+		 (!platform ||
+		  results_meta_add_string(w, "platform_note", platform, err, sizeof(err)) == 0) &&
+		 results_add_run(w, &run, err, sizeof(err)) >= 0;
+	free(faults);
+	if (!ok) {
+		results_discard(w);
+		fprintf(stderr, "rme-bench trace: results: %s\n", err);
+		return 1;
+	}
+	if (results_commit(w, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench trace: results: %s\n", err);
+		return 1;
+	}
+	printf("rme-bench trace: %zu faults on %zu vCPUs (%llu other exits, %llu dropped spans) "
+	       "-> %s\n", n, nv, (unsigned long long)st->other_exits,
+	       (unsigned long long)st->unbalanced, o->out);
+	return 0;
+}
+
+/* The raw lines ("pid cpu ts_ns type: id") of PATH. 0, or -1 with a message. */
+static int read_raw_file(const char *path, struct tracefs_raw_ts **out, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "rme-bench trace ingest: --raw: cannot open %s: %s\n", path,
+			strerror(errno));
+		return -1;
+	}
+	struct tracefs_raw_ts *ts = NULL;
+	size_t cap = 0;
+	char *line = NULL;
+	size_t line_cap = 0;
+	*n = 0;
+	while (getline(&line, &line_cap, f) != -1) {
+		struct tracefs_raw_ts r;
+		if (!tracefs_parse_raw_line(line, &r))
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 4096;
+			struct tracefs_raw_ts *t = realloc(ts, cap * sizeof(*t));
+			if (!t) {
+				fprintf(stderr, "rme-bench trace ingest: out of memory\n");
+				free(ts);
+				free(line);
+				fclose(f);
+				return -1;
+			}
+			ts = t;
+		}
+		ts[(*n)++] = r;
+	}
+	free(line);
+	fclose(f);
+	if (*n == 0) {
+		fprintf(stderr, "rme-bench trace ingest: --raw: %s has no raw trace lines "
+				"(\"pid cpu ts_ns type: id\")\n", path);
+		free(ts);
+		return -1;
+	}
+	*out = ts;
+	return 0;
+}
+
+static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
+{
+	if (o->argc != 1 || !o->out) {
+		fprintf(stderr, "rme-bench trace ingest: needs --out DIR and one TRACE_FILE\n");
+		return 2;
+	}
+	struct tracefs_plan plan;
+	tracefs_plan_assume_all(o->vm, &plan);
+	struct tracefs_corr *c = tracefs_corr_create(&plan, NULL, 0);
+	if (!c)
+		return 1;
+	char err[512];
+	size_t n_ts = 0;
+	struct tracefs_raw_ts *ts = NULL;
+	if (o->raw && read_raw_file(o->raw, &ts, &n_ts)) {
+		tracefs_corr_destroy(c);
+		return 2;
+	}
+	tracefs_corr_use_ns(c, ts, n_ts);
+	enum tracefs_status st = tracefs_corr_feed_file(c, o->argv[0], err, sizeof(err));
+	const struct tracefs_corr_stats *cs = tracefs_corr_stats(c);
+	if (!st && o->raw && (cs->ns_mismatches || cs->ns_events != n_ts)) {
+		fprintf(stderr, "rme-bench trace ingest: %s does not match %s line for line "
+				"(%llu of %zu timestamps used)\n", o->raw, o->argv[0],
+			(unsigned long long)cs->ns_events, n_ts);
+		free(ts);
+		tracefs_corr_destroy(c);
+		return 2;
+	}
+	int rc;
+	if (st)
+		rc = st == TRACEFS_EIO || st == TRACEFS_EPARSE ? (fprintf(stderr,
+			"rme-bench trace ingest: %s\n", err), 2) : fail_status("ingest", st, err);
+	else
+		rc = write_results(o, c, "unknown (ingested)", "", "", o->raw ? 1 : 1000, 0, 0,
+				   argc, argv);
+	free(ts);
+	tracefs_corr_destroy(c);
+	return rc;
+}
+
+/* Fork CMD stopped on a pipe, so tracing can follow its pid from exec on. */
+static pid_t spawn_held(char **cmd, int *release_fd)
+{
+	int p[2];
+	if (pipe(p))
+		return -1;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char go;
+		close(p[1]);
+		if (read(p[0], &go, 1) != 1)
+			_exit(127);
+		close(p[0]);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "rme-bench trace record: cannot run %s: %s\n", cmd[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(p[0]);
+	*release_fd = p[1];
+	return pid;
+}
+
+static int trace_record(const struct trace_opts *o, int argc, char **argv)
+{
+	if (o->argc < 1 || !o->out) {
+		fprintf(stderr, "rme-bench trace record: needs --out DIR and a command after --\n");
+		return 2;
+	}
+	struct tracefs_session_opts so = { .vm = o->vm, .buffer_kb = (unsigned)o->buffer_kb,
+					   .smc_sites = o->rmi_sites };
+	struct tracefs_session *s;
+	char err[512], missing[512], notes[1024];
+	enum tracefs_status st = tracefs_session_open(&so, &s, err, sizeof(err));
+	if (st)
+		return fail_status("record", st, err);
+	tracefs_plan_missing(tracefs_session_plan(s), missing, sizeof(missing));
+	tracefs_plan_notes(tracefs_session_plan(s), notes, sizeof(notes));
+	if (missing[0])
+		fprintf(stderr, "rme-bench trace record: this kernel lacks %s: those stages are "
+				"folded into their callers\n", missing);
+
+	int release = -1, status = 0, rc = 1;
+	pid_t pid = spawn_held(o->argv, &release);
+	if (pid < 0) {
+		fprintf(stderr, "rme-bench trace record: fork: %s\n", strerror(errno));
+		tracefs_session_close(s);
+		return 1;
+	}
+	uint64_t t0 = now_ns();
+	if ((st = tracefs_session_follow_pid(s, pid, err, sizeof(err))) ||
+	    (st = tracefs_session_start(s, err, sizeof(err)))) {
+		kill(pid, SIGKILL);
+		close(release);
+		waitpid(pid, NULL, 0);
+		tracefs_session_close(s);
+		return fail_status("record", st, err);
+	}
+	/*
+	 * Ctrl-C reaches CMD too (same process group); this process waits for
+	 * it to end and still removes its probes and instance.
+	 */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_term;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGTERM, &ign, &old_term);
+	(void)!write(release, "g", 1);
+	close(release);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	uint64_t wall = now_ns() - t0;
+	st = tracefs_session_stop(s, err, sizeof(err));
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "rme-bench trace record: %s failed (%s %d): no results written\n",
+			o->argv[0], WIFEXITED(status) ? "exit" : "signal",
+			WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		tracefs_session_close(s);
+		return 1;
+	}
+	if (tracefs_session_overruns(s))
+		fprintf(stderr, "rme-bench trace record: WARNING: the ring buffer lost %llu events: "
+				"faults are missing from the results (raise --buffer-kb)\n",
+			(unsigned long long)tracefs_session_overruns(s));
+	struct tracefs_corr *c = tracefs_corr_create(tracefs_session_plan(s), NULL, 0);
+	if (!st && c)
+		st = tracefs_session_collect(s, c, err, sizeof(err));
+	if (st)
+		fprintf(stderr, "rme-bench trace record: %s\n", err);
+	else if (c)
+		rc = write_results(o, c, tracefs_session_clock(s), missing, notes,
+				   tracefs_session_resolution_ns(s), tracefs_session_overruns(s), wall,
+				   argc, argv);
+	if (rc == 0 && o->keep_trace) {
+		char path[4096], raw[4096];
+		snprintf(path, sizeof(path), "%s/kernel.trace", o->out);
+		snprintf(raw, sizeof(raw), "%s/kernel.raw", o->out);
+		if (tracefs_session_save(s, path, false, err, sizeof(err)) ||
+		    tracefs_session_save(s, raw, true, err, sizeof(err))) {
+			fprintf(stderr, "rme-bench trace record: %s\n", err);
+			rc = 1;
+		}
+	}
+	tracefs_corr_destroy(c);
+	tracefs_session_close(s);
+	return rc;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	if (argc < 2) {
+		trace_usage(stderr);
+		return 2;
+	}
+	const char *sub = argv[1];
+	struct trace_opts o = { .vm = TRACEFS_VM_NORMAL };
+	int r = parse(argc - 1, argv + 1, &o);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (!strcmp(sub, "check"))
+		return o.argc ? (trace_usage(stderr), 2) : trace_check(&o);
+	if (!strcmp(sub, "record"))
+		return trace_record(&o, argc, argv);
+	if (!strcmp(sub, "ingest"))
+		return trace_ingest(&o, argc, argv);
+	fprintf(stderr, "rme-bench trace: unknown subcommand '%s' (check, record, ingest)\n", sub);
+	return 2;
+}

@@ -1,0 +1,158 @@
+/*
+ * Cost profiles (profiles.h). Every number cites its source; see
+ * ../shared/reference/rmm-and-host-notes.md section 6 for the summaries.
+ */
+#include "harness/profiles.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "results/stats.h"
+
+#define NOT_MODELED "GPT maintenance per delegated granule (DC CIPAPA, GPT write, TLBI RPALOS; " \
+	"no published time), the realm world switch beyond a bare SMC, TLB/cache maintenance"
+#define TFA_PERF "TF-A docs/perf: fast SMC round trip (PSCI_VERSION), as summarised in " \
+	"rmm-and-host-notes.md section 6"
+
+#define TFRMM_ICOUNT "TF-RMM host build, callgrind Ir of each RMI handler minus the host " \
+	"platform's emulation (results/profiles/tfrmm-host-icount.csv: RMM 1.0 tf-rmm-v0.8.0 " \
+	"13a82ef5f3bb, RMM 2.0 9a7f8ef46378); REC_ENTER and RTT_SET_RIPAS of 2.0 not measured, " \
+	"their 1.0 counts used"
+#define TFRMM_NOT_MODELED NOT_MODELED ", zeroing and scrubbing bandwidth (a 4 KiB zeroing is 64 " \
+	"dc zva: few instructions, memory-bound time), what a guest run inside REC_ENTER costs, " \
+	"the size of a command (a 2 MiB RTT_DATA_MAP is 176969 instructions; charged as 4 KiB)"
+
+/* Per-call RMM instructions: the rmm_ir column of the CSV at the size the
+ * fault path uses most (4 KiB, level 3); tests/run/profiles.py checks the
+ * two agree. */
+static const struct cmd_icount tfrmm_icount[] = {
+	{ "1.0", "RMI_GRANULE_DELEGATE", 168 },
+	{ "1.0", "RMI_GRANULE_UNDELEGATE", 408 },
+	{ "1.0", "RMI_DATA_CREATE_UNKNOWN", 880 },
+	{ "1.0", "RMI_DATA_DESTROY", 5804 },
+	{ "1.0", "RMI_RTT_CREATE", 1689 },
+	{ "1.0", "RMI_RTT_DESTROY", 672 },
+	{ "1.0", "RMI_RTT_FOLD", 13581 },
+	{ "1.0", "RMI_RTT_MAP_UNPROTECTED", 608 },
+	{ "1.0", "RMI_RTT_UNMAP_UNPROTECTED", 5730 },
+	{ "1.0", "RMI_RTT_READ_ENTRY", 600 },
+	{ "1.0", "RMI_RTT_SET_RIPAS", 768 },
+	{ "1.0", "RMI_REC_ENTER", 2281 },
+	{ "2.0", "RMI_GRANULE_RANGE_DELEGATE", 243 },
+	{ "2.0", "RMI_GRANULE_RANGE_UNDELEGATE", 488 },
+	{ "2.0", "RMI_RTT_DATA_MAP", 2841 },
+	{ "2.0", "RMI_RTT_DATA_UNMAP", 21321 },
+	{ "2.0", "RMI_RTT_UNPROT_MAP", 1666 },
+	{ "2.0", "RMI_RTT_UNPROT_UNMAP", 14874 },
+	{ "2.0", "RMI_RTT_CREATE", 1898 },
+	{ "2.0", "RMI_RTT_DESTROY", 7025 },
+	{ "2.0", "RMI_RTT_FOLD", 7148 },
+	{ "2.0", "RMI_RTT_READ_ENTRY", 828 },
+	{ "2.0", "RMI_RTT_SET_RIPAS", 768 },   /* not measured on 2.0: the 1.0 count */
+	{ "2.0", "RMI_REC_ENTER", 2281 },      /* not measured on 2.0: the 1.0 count */
+	{ NULL, NULL, 0 },
+};
+
+static const struct cost_profile profiles[] = {
+	{ "none", "no modeled costs: every number is the simulator's own measured work", 0,
+	  "-", "everything", NULL, 0, 0, NULL },
+	{ "n1-smc-low", "Neoverse N1, bare SMC round trip 0.08 us per RMI call", 80, TFA_PERF,
+	  NOT_MODELED, NULL, 0, 0, NULL },
+	{ "n1-smc-high", "Neoverse N1, bare SMC round trip 0.28 us per RMI call", 280, TFA_PERF,
+	  NOT_MODELED, NULL, 0, 0, NULL },
+	{ "a57-smc-low", "Cortex-A57, bare SMC round trip 0.52 us per RMI call", 520, TFA_PERF,
+	  NOT_MODELED, NULL, 0, 0, NULL },
+	{ "a57-smc-high", "Cortex-A57, bare SMC round trip 0.72 us per RMI call", 720, TFA_PERF,
+	  NOT_MODELED, NULL, 0, 0, NULL },
+	{ "tfrmm-n1", "TF-RMM's instructions per RMI command at 2.0 GHz, IPC 1, plus the N1 "
+	  "SMC round trip 0.08 us", 80, TFA_PERF, TFRMM_NOT_MODELED, tfrmm_icount, 2.0, 1.0,
+	  TFRMM_ICOUNT },
+};
+
+const struct cost_profile *cost_profile_at(size_t index)
+{
+	return index < sizeof(profiles) / sizeof(profiles[0]) ? &profiles[index] : NULL;
+}
+
+const struct cost_profile *cost_profile_find(const char *name)
+{
+	for (size_t i = 0; cost_profile_at(i); i++)
+		if (!strcmp(profiles[i].name, name))
+			return &profiles[i];
+	return NULL;
+}
+
+double cost_profile_icount(const struct cost_profile *p, const char *abi, const char *command)
+{
+	for (const struct cmd_icount *c = p->per_call; c && c->command; c++)
+		if (!strcmp(c->abi, abi) && !strcmp(c->command, command))
+			return c->instructions;
+	return -1;
+}
+
+/* The run's mean RMM time per RMI call (REC_ENTER aside) and per
+ * REC_ENTER, from its counts by command. */
+static void mean_rmm_ns(const struct cost_profile *p, const char *abi,
+			const struct results_count *counts, size_t n_counts, double *per_call,
+			double *per_enter, uint64_t *uncosted)
+{
+	double ns_per_instr = 1.0 / (p->ghz * p->ipc), total = 0;
+	uint64_t calls = 0;
+
+	*per_call = *per_enter = 0;
+	*uncosted = 0;
+	for (size_t i = 0; i < n_counts; i++) {
+		const char *name = counts[i].name;
+		if (strncmp(name, "RMI_", 4))
+			continue;   /* RSI and event counts are no host calls */
+		double ic = cost_profile_icount(p, abi, name);
+		if (!strcmp(name, "RMI_REC_ENTER")) {
+			*per_enter = ic > 0 ? ic * ns_per_instr : 0;
+			continue;
+		}
+		calls += counts[i].count;
+		if (ic < 0)
+			*uncosted += counts[i].count;
+		else
+			total += (double)counts[i].count * ic * ns_per_instr;
+	}
+	*per_call = calls ? total / (double)calls : 0;
+}
+
+size_t cost_profile_extras(const struct cost_profile *p, const char *abi,
+			   const struct fault_record *faults, size_t n,
+			   const struct results_count *counts, size_t n_counts,
+			   struct results_extra *out, size_t max)
+{
+	uint64_t *t = malloc((n ? n : 1) * sizeof(*t)), uncosted = 0;
+	double smc = 0, rmm = 0, per_call = 0, per_enter = 0;
+	size_t k = 0;
+
+	if (!t || !n || max < 6 || p->smc_ns <= 0) {
+		free(t);
+		return 0;
+	}
+	if (p->per_call)
+		mean_rmm_ns(p, abi, counts, n_counts, &per_call, &per_enter, &uncosted);
+	for (size_t i = 0; i < n; i++) {
+		/* The host's calls for this fault, plus the REC_ENTER back. */
+		double calls = (double)faults[i].rmi_calls + 1;
+		double work = (double)faults[i].rmi_calls * per_call + per_enter;
+		smc += calls * p->smc_ns;
+		rmm += work;
+		t[i] = faults[i].total_ns + (uint64_t)(calls * p->smc_ns + work + 0.5);
+	}
+	stats_sort_u64(t, n);
+	out[k++] = (struct results_extra){ "modeled.smc_ns", p->smc_ns };
+	out[k++] = (struct results_extra){ "modeled.smc_ns_per_fault", smc / (double)n };
+	if (p->per_call) {
+		out[k++] = (struct results_extra){ "modeled.rmm_ns_per_fault", rmm / (double)n };
+		out[k++] = (struct results_extra){ "modeled.uncosted_calls", (double)uncosted };
+	}
+	out[k++] = (struct results_extra){ "modeled.fault_p50_ns",
+					   (double)stats_percentile_sorted(t, n, STATS_PPM(50)) };
+	out[k++] = (struct results_extra){ "modeled.fault_p99_ns",
+					   (double)stats_percentile_sorted(t, n, STATS_PPM(99)) };
+	free(t);
+	return k;
+}

@@ -1,0 +1,69 @@
+/*
+ * Cost profiles (`--profile NAME`): hardware costs the simulator cannot
+ * show, added to its measured times as separately labelled *modeled* time.
+ *
+ * Contract: a profile is a table row with a per-SMC round-trip cost and
+ * the public source of that number, and optionally the RMM's own work per
+ * command: instructions TF-RMM's handlers execute (measured on its host
+ * build with callgrind, results/profiles/tfrmm-host-icount.csv) turned into
+ * time at a stated clock and IPC. Only costs with a measured or published
+ * figure are modeled; everything else (GPT maintenance per delegated
+ * granule, TLB/cache maintenance, zeroing bandwidth, the realm world
+ * switch beyond a bare SMC) is left out and `not_modeled` says so: no
+ * figure is invented. The measured numbers are never changed; the modeled ones go
+ * to the run's "modeled.*" extras and meta.json says which profile and
+ * sources were used.
+ */
+#ifndef BENCH_PROFILES_H
+#define BENCH_PROFILES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/sim_harness.h"
+#include "results/results.h"
+
+/* Instructions the RMM executes for one call of a command (a count name
+ * of the results, "RMI_GRANULE_DELEGATE"), for one ABI. */
+struct cmd_icount {
+	const char *abi;          /* "1.0" or "2.0" */
+	const char *command;
+	double instructions;
+};
+
+struct cost_profile {
+	const char *name;
+	const char *summary;
+	double smc_ns;            /* one SMC round trip (EL2 -> EL3 -> EL2) */
+	const char *source;       /* where smc_ns comes from */
+	const char *not_modeled;  /* what this profile leaves out */
+	/* Optional RMM work per command (NULL-terminated), at ghz x ipc. */
+	const struct cmd_icount *per_call;
+	double ghz, ipc;
+	const char *per_call_source;
+};
+
+/* NULL if unknown; "none" is a profile with no costs. */
+const struct cost_profile *cost_profile_find(const char *name);
+const struct cost_profile *cost_profile_at(size_t index);
+
+/* Modeled extras of one run: every RMI call of a fault (its rmi_calls,
+ * plus the REC_ENTER that resumes the guest) costs one SMC round trip;
+ * with per-call costs, each call also costs the RMM's instructions. A
+ * fault record has no per-command counts, so a fault is charged its calls
+ * times the run's mean cost per call (from the run's counts by command:
+ * exact for the mean fault, an approximation for a fault whose mix of
+ * commands differs from the run's). Writes "modeled.smc_ns",
+ * "modeled.smc_ns_per_fault", with per-call costs "modeled.rmm_ns_per_fault"
+ * and "modeled.uncosted_calls" (calls of commands the profile has no count
+ * for), and "modeled.fault_p50_ns" / "modeled.fault_p99_ns" (measured +
+ * modeled, per record); returns entries written. Realm runs only. */
+size_t cost_profile_extras(const struct cost_profile *p, const char *abi,
+			   const struct fault_record *faults, size_t n,
+			   const struct results_count *counts, size_t n_counts,
+			   struct results_extra *out, size_t max);
+
+/* The RMM instructions of one call of `command` under `abi`, or -1. */
+double cost_profile_icount(const struct cost_profile *p, const char *abi, const char *command);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * A vCPU's fault record, from the guest's exit stamp to the guest's resume
+ * stamp: rec_exit is [guest exit, REC_ENTER returned], then the handler's
+ * stages, then rec_enter is [REC_ENTER called, guest completed the retried
+ * access]. The resume stamp is only known after the next entry returns, so
+ * the run loop finishes a record at the top of the next iteration. The run
+ * loop (run.c) opens and closes records, the abort handler (mmu.c) labels
+ * or discards them; both sit on this file.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "clock/fault_log.h"
+
+void kvm_fault_begin(struct kvm_vcpu *vcpu, uint64_t t_back)
+{
+	struct fault_in_flight *f = &vcpu->fault;
+	uint64_t t_exit = vcpu->clock.exit_ts ? vcpu->clock.exit_ts(vcpu->clock.ctx) : 0;
+
+	memset(&f->rec, 0, sizeof(f->rec));
+	f->rec.vcpu = vcpu->id;
+	f->calls_at_start = vcpu->rmi.calls;
+	f->active = true;
+	if (t_exit && t_exit >= f->t_enter && t_exit <= t_back) {
+		stage_timer_start_at(&f->timer, &f->rec, t_exit);
+		stage_add_ticks(&f->timer, STAGE_REC_EXIT, t_exit, t_back);
+	} else {
+		stage_timer_start_at(&f->timer, &f->rec, t_back);
+	}
+}
+
+void kvm_fault_discard(struct kvm_vcpu *vcpu)
+{
+	vcpu->fault.active = false;
+}
+
+void kvm_fault_set(struct kvm_vcpu *vcpu, enum fault_kind kind, uint64_t ipa, int level)
+{
+	vcpu->fault.rec.kind = (uint8_t)kind;
+	vcpu->fault.rec.ipa = ipa;
+	vcpu->fault.rec.level = (uint8_t)level;
+}
+
+/* Close the in-flight record once the entry that resumed the guest is back. */
+void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry,
+			 uint64_t t_back)
+{
+	struct fault_in_flight *f = &vcpu->fault;
+	uint64_t resume = vcpu->clock.resume_ts ? vcpu->clock.resume_ts(vcpu->clock.ctx) : 0;
+	/* If the guest exited again before completing the access, the fault
+	 * ends at that exit instead. */
+	uint64_t end = resume >= f->t_enter && resume <= t_back ? resume : t_back;
+
+	stage_add_ticks(&f->timer, STAGE_REC_ENTER, f->t_enter, end);
+	stage_timer_stop_at(&f->timer, end);
+	f->rec.rmi_calls = (uint16_t)(calls_before_entry - f->calls_at_start);
+	fault_log_append(vcpu->log, &f->rec);
+	f->active = false;
+}

@@ -1,0 +1,844 @@
+/*
+ * Results writer: validate, summarise, write to temporaries, then commit
+ * by fsync + rename so a directory never holds a half-written file.
+ */
+#define _GNU_SOURCE
+#include "results/results.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "results/atomic_file.h"
+#include "results/stats.h"
+
+#ifndef RMEB_VERSION
+#define RMEB_VERSION "unknown"
+#endif
+#ifndef RMEB_GIT_REV
+#define RMEB_GIT_REV "unknown"
+#endif
+
+enum meta_extra_kind { EXTRA_STRING, EXTRA_U64, EXTRA_DOUBLE, EXTRA_TREE };
+
+struct meta_extra {
+	char *key;
+	enum meta_extra_kind kind;
+	char *string;
+	uint64_t u64;
+	double dbl;
+	struct json_value *tree;
+};
+
+/* What summary.json needs of a run, computed at results_add_run. */
+struct run_summary {
+	char *vm, *pattern, *policy, *abi, *page, *source;
+	uint64_t size, total_ns, dropped;
+	uint32_t vcpus;
+	size_t n_faults;
+	struct results_count *counts; /* names strdup'd */
+	size_t n_counts;
+	struct results_extra *extra;  /* names strdup'd */
+	size_t n_extra;
+	uint64_t kinds[FAULT_KIND_COUNT];
+	uint64_t rmi_calls;
+	struct sample_stats fault_ns;
+	bool has_stage[STAGE_COUNT];
+	struct sample_stats stages[STAGE_COUNT];
+};
+
+struct results_writer {
+	char *dir;
+	/* meta */
+	char *backend, *abi, *policy, *profile, *source;
+	char **argv;
+	int argc;
+	struct timespec start_time;
+	struct stage_clock_info clock;
+	char *clock_source, *clock_note;
+	bool overwrite;
+	struct meta_extra *extras;
+	size_t n_extras;
+	/* faults.csv, streamed */
+	char *faults_tmp;
+	FILE *faults;
+	/* runs */
+	struct run_summary *runs;
+	size_t n_runs, cap_runs;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t err_len, const char *fmt, ...)
+{
+	if (err && err_len) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, err_len, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	char *p = NULL;
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+/* mkdir -p for DIR. */
+static int make_dirs(const char *dir, char *err, size_t err_len)
+{
+	char *copy = strdup(dir);
+	if (!copy)
+		return fail(err, err_len, "out of memory");
+	for (char *p = copy + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char saved = *p;
+			*p = '\0';
+			if (mkdir(copy, 0777) != 0 && errno != EEXIST) {
+				int e = errno;
+				free(copy);
+				return fail(err, err_len, "cannot create directory %s: %s", dir, strerror(e));
+			}
+			*p = saved;
+			if (saved == '\0')
+				break;
+		}
+	}
+	free(copy);
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return fail(err, err_len, "%s is not a directory", dir);
+	return 0;
+}
+
+/* A temporary for DIR/NAME beside it (trace/atomic_file.h). */
+static FILE *open_temp(const char *dir, const char *name, char **tmp_path, char *err, size_t err_len)
+{
+	char *final = path_join(dir, name);
+	if (!final) {
+		fail(err, err_len, "out of memory");
+		return NULL;
+	}
+	FILE *f = atomic_file_open(final, tmp_path, err, err_len);
+	free(final);
+	return f;
+}
+
+static void write_faults_header(FILE *f)
+{
+	fputs("run,vcpu,ipa,kind,level,total_ns", f);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		fprintf(f, ",%s", stage_name((enum stage)s));
+	fputs(",rmi_calls\n", f);
+}
+
+static bool label_is_source(const char *s)
+{
+	return s && (strcmp(s, RESULTS_SOURCE_SIM_MEASURED) == 0 ||
+		     strcmp(s, RESULTS_SOURCE_MODELED) == 0 ||
+		     strcmp(s, RESULTS_SOURCE_REAL_VM) == 0);
+}
+
+static void free_meta_extra(struct meta_extra *e)
+{
+	free(e->key);
+	free(e->string);
+	json_value_free(e->tree);
+}
+
+static void free_run(struct run_summary *r)
+{
+	free(r->vm);
+	free(r->pattern);
+	free(r->policy);
+	free(r->abi);
+	free(r->page);
+	free(r->source);
+	for (size_t i = 0; i < r->n_counts; i++)
+		free((char *)r->counts[i].name);
+	free(r->counts);
+	for (size_t i = 0; i < r->n_extra; i++)
+		free((char *)r->extra[i].name);
+	free(r->extra);
+}
+
+static void free_writer(struct results_writer *w)
+{
+	if (!w)
+		return;
+	if (w->faults)
+		fclose(w->faults);
+	if (w->faults_tmp) {
+		unlink(w->faults_tmp);
+		free(w->faults_tmp);
+	}
+	free(w->dir);
+	free(w->backend);
+	free(w->abi);
+	free(w->policy);
+	free(w->profile);
+	free(w->source);
+	for (int i = 0; i < w->argc; i++)
+		free(w->argv[i]);
+	free(w->argv);
+	free(w->clock_source);
+	free(w->clock_note);
+	for (size_t i = 0; i < w->n_extras; i++)
+		free_meta_extra(&w->extras[i]);
+	free(w->extras);
+	for (size_t i = 0; i < w->n_runs; i++)
+		free_run(&w->runs[i]);
+	free(w->runs);
+	free(w);
+}
+
+void results_discard(struct results_writer *w)
+{
+	free_writer(w);
+}
+
+static int copy_meta(struct results_writer *w, const struct results_meta *meta)
+{
+	w->backend = dup_or_null(meta->backend);
+	w->abi = dup_or_null(meta->abi);
+	w->policy = dup_or_null(meta->policy);
+	w->profile = dup_or_null(meta->profile);
+	w->source = dup_or_null(meta->source);
+	if (meta->argc > 0) {
+		w->argv = calloc((size_t)meta->argc, sizeof(*w->argv));
+		if (!w->argv)
+			return -1;
+		w->argc = meta->argc;
+		for (int i = 0; i < meta->argc; i++) {
+			const char *arg = meta->argv[i] ? meta->argv[i] : "";
+			/* Program name without its directory: paths can name users. */
+			if (i == 0 && strrchr(arg, '/'))
+				arg = strrchr(arg, '/') + 1;
+			if (!(w->argv[i] = strdup(arg)))
+				return -1;
+		}
+	}
+	w->start_time = meta->start_time;
+	if (w->start_time.tv_sec == 0 && w->start_time.tv_nsec == 0)
+		clock_gettime(CLOCK_REALTIME, &w->start_time);
+	w->clock = meta->clock ? *meta->clock : *stage_clock_info();
+	/* Own the strings: the info may be recalibrated after open. */
+	w->clock_source = dup_or_null(w->clock.source);
+	w->clock_note = dup_or_null(w->clock.note);
+	w->overwrite = meta->overwrite;
+	if (!w->backend || !w->abi || !w->policy || !w->source ||
+	    (meta->profile && !w->profile) || (w->clock.source && !w->clock_source) ||
+	    (w->clock.note && !w->clock_note))
+		return -1;
+	return 0;
+}
+
+struct results_writer *results_open(const char *dir, const struct results_meta *meta,
+				    char *err, size_t err_len)
+{
+	if (!dir || !*dir || !meta) {
+		fail(err, err_len, "results: no directory or no meta given");
+		return NULL;
+	}
+	const char *required[][2] = { { "backend", meta->backend }, { "abi", meta->abi },
+				      { "policy", meta->policy }, { "source", meta->source } };
+	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++) {
+		if (!required[i][1] || !*required[i][1]) {
+			fail(err, err_len, "results: meta field \"%s\" is required", required[i][0]);
+			return NULL;
+		}
+	}
+	if (!label_is_source(meta->source)) {
+		fail(err, err_len, "results: unknown data source \"%s\" (expected %s, %s or %s)",
+		     meta->source, RESULTS_SOURCE_SIM_MEASURED, RESULTS_SOURCE_MODELED,
+		     RESULTS_SOURCE_REAL_VM);
+		return NULL;
+	}
+	if (meta->argc < 0 || (meta->argc > 0 && !meta->argv)) {
+		fail(err, err_len, "results: invalid command line");
+		return NULL;
+	}
+	if (make_dirs(dir, err, err_len) != 0)
+		return NULL;
+	char *summary_path = path_join(dir, "summary.json");
+	bool exists = summary_path && access(summary_path, F_OK) == 0;
+	free(summary_path);
+	if (exists && !meta->overwrite) {
+		fail(err, err_len, "results: %s already holds results (summary.json); "
+		     "choose another directory or overwrite", dir);
+		return NULL;
+	}
+	struct results_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->dir = strdup(dir)) || copy_meta(w, meta) != 0) {
+		fail(err, err_len, "out of memory");
+		free_writer(w);
+		return NULL;
+	}
+	w->faults = open_temp(dir, "faults.csv", &w->faults_tmp, err, err_len);
+	if (!w->faults) {
+		free_writer(w);
+		return NULL;
+	}
+	/* Large buffer: rows are small and many. */
+	setvbuf(w->faults, NULL, _IOFBF, 1 << 20);
+	write_faults_header(w->faults);
+	return w;
+}
+
+/* ---- meta extras ---- */
+
+static struct meta_extra *new_extra(struct results_writer *w, const char *key,
+				    char *err, size_t err_len)
+{
+	if (!key || !*key) {
+		fail(err, err_len, "results: empty meta key");
+		return NULL;
+	}
+	for (size_t i = 0; i < w->n_extras; i++) {
+		if (strcmp(w->extras[i].key, key) == 0) {
+			fail(err, err_len, "results: meta key \"%s\" given twice", key);
+			return NULL;
+		}
+	}
+	struct meta_extra *grown = realloc(w->extras, (w->n_extras + 1) * sizeof(*grown));
+	if (!grown) {
+		fail(err, err_len, "out of memory");
+		return NULL;
+	}
+	w->extras = grown;
+	struct meta_extra *e = &w->extras[w->n_extras];
+	memset(e, 0, sizeof(*e));
+	if (!(e->key = strdup(key))) {
+		fail(err, err_len, "out of memory");
+		return NULL;
+	}
+	w->n_extras++;
+	return e;
+}
+
+int results_meta_add_string(struct results_writer *w, const char *key, const char *value,
+			    char *err, size_t err_len)
+{
+	if (!value)
+		return fail(err, err_len, "results: meta key \"%s\" has no value", key ? key : "");
+	struct meta_extra *e = new_extra(w, key, err, err_len);
+	if (!e)
+		return -1;
+	e->kind = EXTRA_STRING;
+	if (!(e->string = strdup(value))) {
+		free_meta_extra(e);
+		w->n_extras--;
+		return fail(err, err_len, "out of memory");
+	}
+	return 0;
+}
+
+int results_meta_add_u64(struct results_writer *w, const char *key, uint64_t value,
+			 char *err, size_t err_len)
+{
+	struct meta_extra *e = new_extra(w, key, err, err_len);
+	if (!e)
+		return -1;
+	e->kind = EXTRA_U64;
+	e->u64 = value;
+	return 0;
+}
+
+int results_meta_add_double(struct results_writer *w, const char *key, double value,
+			    char *err, size_t err_len)
+{
+	struct meta_extra *e = new_extra(w, key, err, err_len);
+	if (!e)
+		return -1;
+	e->kind = EXTRA_DOUBLE;
+	e->dbl = value;
+	return 0;
+}
+
+int results_meta_add_json(struct results_writer *w, const char *key, const char *json_text,
+			  char *err, size_t err_len)
+{
+	if (!json_text)
+		return fail(err, err_len, "results: meta key \"%s\" has no value", key ? key : "");
+	struct json_error jerr;
+	struct json_value *tree = json_parse(json_text, strlen(json_text), &jerr);
+	if (!tree)
+		return fail(err, err_len, "results: meta key \"%s\": invalid JSON at %d:%d: %s",
+			    key ? key : "", jerr.line, jerr.column, jerr.message);
+	struct meta_extra *e = new_extra(w, key, err, err_len);
+	if (!e) {
+		json_value_free(tree);
+		return -1;
+	}
+	e->kind = EXTRA_TREE;
+	e->tree = tree;
+	return 0;
+}
+
+/* ---- runs ---- */
+
+static bool valid_page_label(const char *page)
+{
+	if (!page || !isdigit((unsigned char)page[0]))
+		return false;
+	const char *p = page;
+	while (isdigit((unsigned char)*p))
+		p++;
+	return (*p == 'K' || *p == 'M' || *p == 'G') && p[1] == '\0';
+}
+
+static int validate_run(const struct results_run *run, char *err, size_t err_len)
+{
+	const char *strings[][2] = { { "vm", run->vm }, { "pattern", run->pattern },
+				     { "policy", run->policy }, { "abi", run->abi },
+				     { "page", run->page }, { "source", run->source } };
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (!strings[i][1] || !*strings[i][1])
+			return fail(err, err_len, "results: run field \"%s\" is required", strings[i][0]);
+	if (!valid_page_label(run->page))
+		return fail(err, err_len, "results: page \"%s\" is not a size like 4K or 2M", run->page);
+	if (!label_is_source(run->source))
+		return fail(err, err_len, "results: unknown data source \"%s\"", run->source);
+	if (run->vcpus == 0)
+		return fail(err, err_len, "results: a run needs at least one vCPU");
+	if ((run->n_faults && !run->faults) || (run->n_counts && !run->counts) ||
+	    (run->n_extra && !run->extra))
+		return fail(err, err_len, "results: run arrays missing");
+	for (size_t i = 0; i < run->n_faults; i++) {
+		const struct fault_record *f = &run->faults[i];
+		if (f->kind >= FAULT_KIND_COUNT)
+			return fail(err, err_len, "results: fault %zu has invalid kind %u", i, f->kind);
+		if (f->vcpu >= run->vcpus)
+			return fail(err, err_len, "results: fault %zu is on vCPU %u but the run has %u",
+				    i, f->vcpu, run->vcpus);
+	}
+	for (size_t i = 0; i < run->n_counts; i++) {
+		if (!run->counts[i].name || !*run->counts[i].name)
+			return fail(err, err_len, "results: count %zu has no name", i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(run->counts[i].name, run->counts[j].name) == 0)
+				return fail(err, err_len, "results: count \"%s\" given twice",
+					    run->counts[i].name);
+	}
+	for (size_t i = 0; i < run->n_extra; i++) {
+		if (!run->extra[i].name || !*run->extra[i].name)
+			return fail(err, err_len, "results: extra field %zu has no name", i);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(run->extra[i].name, run->extra[j].name) == 0)
+				return fail(err, err_len, "results: extra field \"%s\" given twice",
+					    run->extra[i].name);
+	}
+	return 0;
+}
+
+static void write_fault_rows(FILE *f, size_t run_id, const struct results_run *run)
+{
+	for (size_t i = 0; i < run->n_faults; i++) {
+		const struct fault_record *r = &run->faults[i];
+		fprintf(f, "%zu,%" PRIu32 ",0x%" PRIx64 ",%s,%u,%" PRIu64, run_id, r->vcpu, r->ipa,
+			fault_kind_name((enum fault_kind)r->kind), r->level, r->total_ns);
+		for (int s = 0; s < STAGE_COUNT; s++)
+			fprintf(f, ",%" PRIu32, r->stage_ns[s]);
+		fprintf(f, ",%u\n", r->rmi_calls);
+	}
+}
+
+/* Per-stage and per-fault statistics; SCRATCH holds n_faults values. */
+static void summarise_faults(struct run_summary *sum, const struct results_run *run,
+			     uint64_t *scratch)
+{
+	size_t n = run->n_faults;
+	for (size_t i = 0; i < n; i++) {
+		scratch[i] = run->faults[i].total_ns;
+		sum->kinds[run->faults[i].kind]++;
+		sum->rmi_calls += run->faults[i].rmi_calls;
+	}
+	if (n)
+		stats_summarize(scratch, n, &sum->fault_ns);
+	/* A stage "occurred" in a fault when time was attributed to it. */
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (run->faults[i].stage_ns[s])
+				scratch[m++] = run->faults[i].stage_ns[s];
+		if (m) {
+			sum->has_stage[s] = true;
+			stats_summarize(scratch, m, &sum->stages[s]);
+		}
+	}
+}
+
+static int copy_run_identity(struct run_summary *sum, const struct results_run *run)
+{
+	sum->vm = strdup(run->vm);
+	sum->pattern = strdup(run->pattern);
+	sum->policy = strdup(run->policy);
+	sum->abi = strdup(run->abi);
+	sum->page = strdup(run->page);
+	sum->source = strdup(run->source);
+	sum->size = run->size;
+	sum->vcpus = run->vcpus;
+	sum->n_faults = run->n_faults;
+	sum->dropped = run->dropped_faults;
+	sum->total_ns = run->total_ns;
+	if (!sum->vm || !sum->pattern || !sum->policy || !sum->abi || !sum->page || !sum->source)
+		return -1;
+	if (run->n_counts) {
+		if (!(sum->counts = calloc(run->n_counts, sizeof(*sum->counts))))
+			return -1;
+		sum->n_counts = run->n_counts;
+		for (size_t i = 0; i < run->n_counts; i++) {
+			sum->counts[i].count = run->counts[i].count;
+			if (!(sum->counts[i].name = strdup(run->counts[i].name)))
+				return -1;
+		}
+	}
+	if (run->n_extra) {
+		if (!(sum->extra = calloc(run->n_extra, sizeof(*sum->extra))))
+			return -1;
+		sum->n_extra = run->n_extra;
+		for (size_t i = 0; i < run->n_extra; i++) {
+			sum->extra[i].value = run->extra[i].value;
+			if (!(sum->extra[i].name = strdup(run->extra[i].name)))
+				return -1;
+		}
+	}
+	return 0;
+}
+
+int results_add_run(struct results_writer *w, const struct results_run *run,
+		    char *err, size_t err_len)
+{
+	if (!w || !run)
+		return fail(err, err_len, "results: no writer or no run");
+	if (!w->faults)
+		return fail(err, err_len, "results: writer already failed");
+	if (validate_run(run, err, err_len) != 0)
+		return -1;
+	if (w->n_runs == w->cap_runs) {
+		size_t cap = w->cap_runs ? w->cap_runs * 2 : 8;
+		struct run_summary *grown = realloc(w->runs, cap * sizeof(*grown));
+		if (!grown)
+			return fail(err, err_len, "out of memory");
+		w->runs = grown;
+		w->cap_runs = cap;
+	}
+	struct run_summary *sum = &w->runs[w->n_runs];
+	memset(sum, 0, sizeof(*sum));
+	uint64_t *scratch = run->n_faults ? malloc(run->n_faults * sizeof(*scratch)) : NULL;
+	if ((run->n_faults && !scratch) || copy_run_identity(sum, run) != 0) {
+		free(scratch);
+		free_run(sum);
+		return fail(err, err_len, "out of memory");
+	}
+	summarise_faults(sum, run, scratch);
+	free(scratch);
+	write_fault_rows(w->faults, w->n_runs, run);
+	if (ferror(w->faults)) {
+		free_run(sum);
+		return fail(err, err_len, "results: cannot write faults.csv in %s", w->dir);
+	}
+	return (int)w->n_runs++;
+}
+
+/* ---- summary.json ---- */
+
+static void write_dist(struct json_writer *jw, const struct sample_stats *st, bool with_ci)
+{
+	json_begin_object(jw);
+	json_member_u64(jw, "n", st->n);
+	if (st->n == 0) {
+		const char *keys[] = { "min_ns", "p50_ns", "p90_ns", "p99_ns", "p999_ns",
+				       "max_ns", "mean_ns" };
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			json_key(jw, keys[i]);
+			json_null(jw);
+		}
+	} else {
+		json_member_u64(jw, "min_ns", st->min);
+		json_member_u64(jw, "p50_ns", st->p50);
+		json_member_u64(jw, "p90_ns", st->p90);
+		json_member_u64(jw, "p99_ns", st->p99);
+		json_member_u64(jw, "p999_ns", st->p999);
+		json_member_u64(jw, "max_ns", st->max);
+		json_member_double(jw, "mean_ns", st->mean);
+	}
+	if (with_ci) {
+		json_key(jw, "p50_ci_low_ns");
+		st->has_p50_ci ? json_u64(jw, st->p50_ci_low) : json_null(jw);
+		json_key(jw, "p50_ci_high_ns");
+		st->has_p50_ci ? json_u64(jw, st->p50_ci_high) : json_null(jw);
+	}
+	json_end_object(jw);
+}
+
+static void write_run(struct json_writer *jw, const struct run_summary *r)
+{
+	json_begin_object(jw);
+	json_member_string(jw, "vm", r->vm);
+	json_member_string(jw, "pattern", r->pattern);
+	json_member_string(jw, "policy", r->policy);
+	json_member_string(jw, "abi", r->abi);
+	json_member_string(jw, "page", r->page);
+	json_member_u64(jw, "size", r->size);
+	json_member_u64(jw, "vcpus", r->vcpus);
+	json_member_string(jw, "source", r->source);
+	json_member_u64(jw, "faults", r->n_faults);
+	json_member_u64(jw, "dropped_faults", r->dropped);
+	json_member_u64(jw, "total_ns", r->total_ns);
+	json_member_double(jw, "faults_per_sec",
+			   r->total_ns ? (double)r->n_faults * 1e9 / (double)r->total_ns : NAN);
+	json_member_u64(jw, "rmi_calls", r->rmi_calls);
+	json_key(jw, "counts");
+	json_begin_object(jw);
+	for (size_t i = 0; i < r->n_counts; i++)
+		json_member_u64(jw, r->counts[i].name, r->counts[i].count);
+	json_end_object(jw);
+	json_key(jw, "kinds");
+	json_begin_object(jw);
+	for (int k = 0; k < FAULT_KIND_COUNT; k++)
+		if (r->kinds[k])
+			json_member_u64(jw, fault_kind_name((enum fault_kind)k), r->kinds[k]);
+	json_end_object(jw);
+	json_key(jw, "fault_ns");
+	write_dist(jw, &r->fault_ns, true);
+	json_key(jw, "stages");
+	json_begin_object(jw);
+	for (int s = 0; s < STAGE_COUNT; s++) {
+		if (!r->has_stage[s])
+			continue;
+		json_key(jw, stage_name((enum stage)s));
+		write_dist(jw, &r->stages[s], false);
+	}
+	json_end_object(jw);
+	json_key(jw, "extra");
+	json_begin_object(jw);
+	for (size_t i = 0; i < r->n_extra; i++)
+		json_member_double(jw, r->extra[i].name, r->extra[i].value);
+	json_end_object(jw);
+	json_end_object(jw);
+}
+
+static void write_summary(struct json_writer *jw, const struct results_writer *w)
+{
+	json_begin_object(jw);
+	json_member_u64(jw, "schema", RESULTS_SCHEMA_VERSION);
+	json_key(jw, "runs");
+	json_begin_array(jw);
+	for (size_t i = 0; i < w->n_runs; i++)
+		write_run(jw, &w->runs[i]);
+	json_end_array(jw);
+	json_end_object(jw);
+}
+
+/* ---- meta.json ---- */
+
+/* CPU model without anything identifying the machine. */
+static void read_cpu_model(char *out, size_t len)
+{
+	snprintf(out, len, "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	if (!f)
+		return;
+	char line[1024], implementer[64] = "", part[64] = "";
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		char *value = colon + 1;
+		while (*value == ' ' || *value == '\t')
+			value++;
+		value[strcspn(value, "\n")] = '\0';
+		if (strncmp(line, "model name", 10) == 0) {
+			snprintf(out, len, "%s", value);
+			break;
+		}
+		if (strncmp(line, "CPU implementer", 15) == 0 && !implementer[0])
+			snprintf(implementer, sizeof(implementer), "%s", value);
+		if (strncmp(line, "CPU part", 8) == 0 && !part[0])
+			snprintf(part, sizeof(part), "%s", value);
+	}
+	fclose(f);
+	if (strcmp(out, "unknown") == 0 && implementer[0])
+		snprintf(out, len, "arm implementer %s part %s", implementer, part);
+}
+
+static void write_host(struct json_writer *jw)
+{
+	char cpu[256];
+	read_cpu_model(cpu, sizeof(cpu));
+	struct utsname u;
+	bool have_uname = uname(&u) == 0;
+	json_begin_object(jw);
+	json_member_string(jw, "cpu_model", cpu);
+	json_member_u64(jw, "cpus_online", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
+	json_member_u64(jw, "cpus_configured", (uint64_t)sysconf(_SC_NPROCESSORS_CONF));
+	/* utsname.nodename (the host name) is deliberately not written. */
+	json_member_string(jw, "kernel_name", have_uname ? u.sysname : NULL);
+	json_member_string(jw, "kernel_release", have_uname ? u.release : NULL);
+	json_member_string(jw, "kernel_version", have_uname ? u.version : NULL);
+	json_member_string(jw, "machine", have_uname ? u.machine : NULL);
+	json_end_object(jw);
+}
+
+static void write_time_source(struct json_writer *jw, const struct results_writer *w)
+{
+	json_begin_object(jw);
+	json_member_string(jw, "source", w->clock_source);
+	json_member_double(jw, "ticks_per_ns", w->clock.ticks_per_ns);
+	json_member_u64(jw, "freq_hz", w->clock.freq_hz);
+	json_member_double(jw, "resolution_ns", w->clock.resolution_ns);
+	json_member_double(jw, "read_cost_ns", w->clock.read_cost_ns);
+	json_member_bool(jw, "invariant", w->clock.invariant);
+	json_member_double(jw, "calibration_error_ppm", w->clock.calibration_error_ppm);
+	json_member_string(jw, "note", w->clock_note);
+	json_end_object(jw);
+}
+
+static void format_utc(const struct timespec *ts, char *out, size_t len)
+{
+	struct tm tm;
+	time_t t = ts->tv_sec;
+	gmtime_r(&t, &tm);
+	char base[32];
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, len, "%s.%03ldZ", base, ts->tv_nsec / 1000000);
+}
+
+static void write_meta(struct json_writer *jw, const struct results_writer *w)
+{
+	char start[64];
+	format_utc(&w->start_time, start, sizeof(start));
+	json_begin_object(jw);
+	json_member_u64(jw, "schema", RESULTS_SCHEMA_VERSION);
+	json_member_string(jw, "tool", "rme-bench");
+	json_member_string(jw, "tool_version", RMEB_VERSION);
+	json_member_string(jw, "git_rev", RMEB_GIT_REV);
+	json_member_string(jw, "source", w->source);
+	json_member_string(jw, "backend", w->backend);
+	json_member_string(jw, "abi", w->abi);
+	json_member_string(jw, "policy", w->policy);
+	json_member_string(jw, "profile", w->profile);
+	json_member_string(jw, "start_time", start);
+	json_key(jw, "command_line");
+	json_begin_array(jw);
+	for (int i = 0; i < w->argc; i++)
+		json_string(jw, w->argv[i]);
+	json_end_array(jw);
+	json_key(jw, "host");
+	write_host(jw);
+	json_key(jw, "time_source");
+	write_time_source(jw, w);
+	json_key(jw, "extra");
+	json_begin_object(jw);
+	for (size_t i = 0; i < w->n_extras; i++) {
+		const struct meta_extra *e = &w->extras[i];
+		json_key(jw, e->key);
+		switch (e->kind) {
+		case EXTRA_STRING: json_string(jw, e->string); break;
+		case EXTRA_U64: json_u64(jw, e->u64); break;
+		case EXTRA_DOUBLE: json_double(jw, e->dbl); break;
+		case EXTRA_TREE: json_write_value(jw, e->tree); break;
+		}
+	}
+	json_end_object(jw);
+	json_end_object(jw);
+}
+
+/* ---- commit ---- */
+
+typedef void (*json_fill_fn)(struct json_writer *, const struct results_writer *);
+
+static int write_json_temp(struct results_writer *w, const char *name, json_fill_fn fill,
+			   char **tmp_path, char *err, size_t err_len)
+{
+	FILE *f = open_temp(w->dir, name, tmp_path, err, err_len);
+	if (!f)
+		return -1;
+	struct json_writer jw;
+	json_writer_init(&jw, f, true);
+	fill(&jw, w);
+	if (json_writer_finish(&jw) != 0) {
+		fclose(f);
+		fail(err, err_len, "results: cannot write %s in %s", name, w->dir);
+		return -1;
+	}
+	return atomic_file_sync_close(f, name, err, err_len);
+}
+
+int results_commit(struct results_writer *w, char *err, size_t err_len)
+{
+	if (!w)
+		return fail(err, err_len, "results: no writer");
+	char *meta_tmp = NULL, *summary_tmp = NULL;
+	char *final_faults = path_join(w->dir, "faults.csv");
+	char *final_meta = path_join(w->dir, "meta.json");
+	char *final_summary = path_join(w->dir, "summary.json");
+	int rc = -1;
+	if (!final_faults || !final_meta || !final_summary) {
+		fail(err, err_len, "out of memory");
+		goto out;
+	}
+	FILE *faults = w->faults;
+	w->faults = NULL;
+	if (atomic_file_sync_close(faults, "faults.csv", err, err_len) != 0)
+		goto out;
+	if (write_json_temp(w, "meta.json", write_meta, &meta_tmp, err, err_len) != 0 ||
+	    write_json_temp(w, "summary.json", write_summary, &summary_tmp, err, err_len) != 0)
+		goto out;
+	/*
+	 * summary.json marks a complete directory: retire the old one first,
+	 * install the new one last, so a crash in between never pairs new
+	 * faults with an old summary.
+	 */
+	if (w->overwrite) {
+		if (unlink(final_summary) != 0 && errno != ENOENT) {
+			fail(err, err_len, "cannot remove old %s: %s", final_summary, strerror(errno));
+			goto out;
+		}
+		if (atomic_file_sync_dir(w->dir) != 0) {
+			fail(err, err_len, "cannot sync %s: %s", w->dir, strerror(errno));
+			goto out;
+		}
+	}
+	if (rename(w->faults_tmp, final_faults) != 0 || rename(meta_tmp, final_meta) != 0 ||
+	    rename(summary_tmp, final_summary) != 0) {
+		fail(err, err_len, "cannot rename results into %s: %s", w->dir, strerror(errno));
+		goto out;
+	}
+	if (atomic_file_sync_dir(w->dir) != 0) {
+		fail(err, err_len, "cannot sync %s: %s", w->dir, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	/* Temporaries that were renamed no longer exist: unlink is harmless. */
+	if (meta_tmp)
+		unlink(meta_tmp);
+	if (summary_tmp)
+		unlink(summary_tmp);
+	free(meta_tmp);
+	free(summary_tmp);
+	free(final_faults);
+	free(final_meta);
+	free(final_summary);
+	free_writer(w);
+	return rc;
+}
