@@ -1,15 +1,18 @@
 /*
  * The KVM half of the VMM: host checks, VM and memslot setup (normal VMs
- * and CCA realms, host series v14), vCPU threads and their run loop.
+ * and CCA realms, host series v14 or v15: vmm/cca.h decides which and what
+ * each asks for), vCPU threads and their run loop.
  *
  * Lifecycle of a run (vmm_run):
  *   1. open /dev/kvm, KVM_CREATE_VM with the IPA width the layout needs
  *      (realm: KVM_VM_TYPE_ARM_REALM | bits);
  *   2. three memslots: boot (32 MiB anonymous: parameter page + image),
  *      data (backed as --page / backing asks), results (anonymous). A
- *      realm's slots are guest_memfd-backed and marked private; its boot
- *      contents go in with KVM_ARM_RMI_POPULATE (measured), which creates
- *      the realm; KVM activates it on the first KVM_RUN;
+ *      realm's slots are guest_memfd-backed (v14: marked private with the
+ *      VM-fd attribute; v15: private for the guest_memfd's life, the shared
+ *      alias served from the slot's userspace pages); its boot contents go
+ *      in with KVM_ARM_RMI_POPULATE (measured) from the userspace copy,
+ *      which creates the realm; KVM activates it on the first KVM_RUN;
  *   3. vGICv3 when the kernel offers it (a realm needs one), vCPUs with
  *      PSCI 0.2 (secondaries powered off until the guest's CPU_ON);
  *   4. one thread per vCPU (pinned if asked) in KVM_RUN; MMIO exits for
@@ -38,6 +41,7 @@
 
 #include "sys/topology.h"
 #include "clock/stage_clock.h"
+#include "vmm/cca.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 
@@ -77,6 +81,7 @@ struct vm {
 	const struct run_config *cfg;
 	const struct vmm_config *vc;
 	struct vmm_layout layout;
+	enum vmm_cca_series cca;    /* realm: the series the kernel speaks */
 	int kvm_fd, vm_fd, vgic_fd;
 	size_t run_size;
 	struct slot slots[NR_SLOTS];
@@ -143,11 +148,67 @@ static uint64_t mem_available(void)
 	return kb * 1024ULL;
 }
 
+/* What the kernel answers about realms. A realm VM is created (and
+ * closed) only when the capabilities do not settle series v14: v15 must be
+ * asked for its guest_memfd attributes on a realm's VM fd, and a kernel
+ * answering neither number must be told apart from one without realms. */
+static void cca_probe(int kvm_fd, unsigned ipa_bits, struct vmm_cca_answers *a)
+{
+	*a = (struct vmm_cca_answers){
+		.rmi_v14 = check_ext(kvm_fd, RMEB_KVM_CAP_ARM_RMI_V14),
+		.rmi_v15 = check_ext(kvm_fd, RMEB_KVM_CAP_ARM_RMI_V15),
+		.guest_memfd = check_ext(kvm_fd, RMEB_KVM_CAP_GUEST_MEMFD),
+		.user_memory2 = check_ext(kvm_fd, RMEB_KVM_CAP_USER_MEMORY2),
+		.ipa_bits = ipa_bits,
+	};
+	if (a->rmi_v14 > 0)
+		return;  /* v14, or a mix of both numbers (refused as it stands) */
+	int vm_fd;
+	a->realm_vm_tried = true;
+	do
+		vm_fd = ioctl(kvm_fd, RMEB_KVM_CREATE_VM,
+			      (unsigned long)(RMEB_KVM_VM_TYPE_ARM_REALM | ipa_bits));
+	while (vm_fd < 0 && errno == EINTR);
+	if (vm_fd < 0) {
+		a->realm_vm_errno = errno;
+		return;
+	}
+	a->realm_vm = true;
+	a->gmem_attributes = check_ext(vm_fd, RMEB_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES);
+	close(vm_fd);
+}
+
+static int cca_detect_fd(int kvm_fd, unsigned ipa_bits, enum vmm_cca_series *out, char *err,
+			 size_t len)
+{
+	struct vmm_cca_answers a;
+	cca_probe(kvm_fd, ipa_bits, &a);
+	return vmm_cca_series_decide(&a, out, err, len);
+}
+
+int vmm_cca_detect(const struct run_config *cfg, const struct vmm_config *vc,
+		   enum vmm_cca_series *out, char *err, size_t len)
+{
+	struct vmm_layout l;
+
+	*out = VMM_CCA_NONE;
+	if (vmm_layout_compute(cfg, &l, err, len))
+		return -1;
+	int fd = open(kvm_path(vc), O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return errf(err, len, "--backend kvm: cannot open %s: %s", kvm_path(vc),
+			    strerror(errno));
+	int ret = cca_detect_fd(fd, l.ipa_bits, out, err, len);
+	close(fd);
+	return ret;
+}
+
 int vmm_host_check(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		   size_t len)
 {
 	struct vmm_layout l;
 	struct utsname u;
+	enum vmm_cca_series series;
 
 	if (uname(&u) == 0 && strcmp(u.machine, "aarch64"))
 		return errf(err, len, "--backend kvm: runs aarch64 guests under KVM and needs an "
@@ -175,16 +236,8 @@ int vmm_host_check(const struct run_config *cfg, const struct vmm_config *vc, ch
 	else if ((unsigned)(ipa_max ? ipa_max : 40) < l.ipa_bits)
 		ret = errf(err, len, "--size: the run needs a %u-bit IPA space, this KVM offers %d "
 			   "bits (KVM_CAP_ARM_VM_IPA_SIZE)", l.ipa_bits, ipa_max ? ipa_max : 40);
-	else if (cfg->vm == VM_REALM && !check_ext(fd, RMEB_KVM_CAP_ARM_RMI))
-		ret = errf(err, len, "--vm realm: this kernel offers no Arm CCA realms "
-			   "(KVM_CAP_ARM_RMI = %d, CCA host series %s): a kernel without the "
-			   "series, or an RMM it could not use (its log says which: \"Unsupported "
-			   "RMI ABI\", \"RMM config set failed\"); run --vm normal, or see "
-			   "docs/real-backend.md", RMEB_KVM_CAP_ARM_RMI, RMEB_CCA_HOST_SERIES);
-	else if (cfg->vm == VM_REALM && (!check_ext(fd, RMEB_KVM_CAP_GUEST_MEMFD) ||
-					 !check_ext(fd, RMEB_KVM_CAP_USER_MEMORY2)))
-		ret = errf(err, len, "--vm realm: the kernel offers KVM_CAP_ARM_RMI but not "
-			   "guest_memfd (KVM_CAP_GUEST_MEMFD / KVM_CAP_USER_MEMORY2)");
+	else if (cfg->vm == VM_REALM)
+		ret = cca_detect_fd(fd, l.ipa_bits, &series, err, len);
 	close(fd);
 	if (ret)
 		return ret;
@@ -260,6 +313,8 @@ static int slot_register(struct vm *vm, unsigned id, char *err, size_t len)
 	if (xioctl(vm->vm_fd, RMEB_KVM_SET_USER_MEMORY_REGION2, &r))
 		return errf(err, len, "KVM_SET_USER_MEMORY_REGION2 slot %u: %s", id,
 			    strerror(errno));
+	if (vm->cca == VMM_CCA_V15)
+		return 0;  /* a flags-0 guest_memfd is private from birth */
 	struct rmeb_kvm_memory_attributes a = {
 		.address = s->ipa, .size = s->size,
 		.attributes = RMEB_KVM_MEMORY_ATTRIBUTE_PRIVATE,
@@ -480,20 +535,52 @@ static int handle_mmio(struct vcpu *c)
 	return -1;
 }
 
+/* One step of a memory-fault plan (vmm/cca.h): the v14 attribute flip,
+ * or v15's cleanup of the side the guest gave up. 0, or -1 with errno. */
+static int memory_fault_step(struct vm *vm, const struct vmm_cca_step *st)
+{
+	const struct slot *s = &vm->slots[st->slot];
+
+	switch (st->kind) {
+	case VMM_CCA_SET_ATTRIBUTES: {
+		struct rmeb_kvm_memory_attributes a = {
+			.address = st->gpa, .size = st->len,
+			.attributes = st->private ? RMEB_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
+		};
+		return xioctl(vm->vm_fd, RMEB_KVM_SET_MEMORY_ATTRIBUTES, &a);
+	}
+	case VMM_CCA_PUNCH_GMEM:
+		return fallocate(s->gmem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				 (off_t)st->offset, (off_t)st->len);
+	case VMM_CCA_DROP_SHARED:
+		return madvise((char *)s->mem + st->offset, st->len, MADV_DONTNEED);
+	}
+	errno = EINVAL;
+	return -1;
+}
+
 static int handle_memory_fault(struct vcpu *c)
 {
+	struct vm *vm = c->vm;
 	struct rmeb_kvm_run_memory_fault *f = &c->run->u.memory_fault;
-	struct rmeb_kvm_memory_attributes a = {
-		.address = f->gpa, .size = f->size,
-		.attributes = f->flags & RMEB_KVM_MEMORY_EXIT_FLAG_PRIVATE
-				      ? RMEB_KVM_MEMORY_ATTRIBUTE_PRIVATE : 0,
-	};
-	if (xioctl(c->vm->vm_fd, RMEB_KVM_SET_MEMORY_ATTRIBUTES, &a)) {
-		snprintf(c->error, sizeof(c->error), "converting [0x%llx, +0x%llx) to %s: %s",
-			 (unsigned long long)f->gpa, (unsigned long long)f->size,
-			 a.attributes ? "private" : "shared", strerror(errno));
+	struct vmm_cca_slot slots[NR_SLOTS];
+	struct vmm_cca_step steps[VMM_CCA_MAX_STEPS];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < NR_SLOTS; i++)
+		slots[i] = (struct vmm_cca_slot){ vm->slots[i].ipa, vm->slots[i].size };
+	if (vmm_cca_memory_fault_plan(vm->cca, f->flags, f->gpa, f->size, slots, NR_SLOTS,
+				      steps, &n, c->error, sizeof(c->error)))
 		return -1;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (memory_fault_step(vm, &steps[i])) {
+			snprintf(c->error, sizeof(c->error), "converting [0x%llx, +0x%llx) to %s "
+				 "(series %s): %s", (unsigned long long)steps[i].gpa,
+				 (unsigned long long)steps[i].len,
+				 steps[i].private ? "private" : "shared",
+				 vmm_cca_series_name(vm->cca), strerror(errno));
+			return -1;
+		}
 	return 0;
 }
 
@@ -699,8 +786,13 @@ static int vm_setup(struct vm *vm, const char *payload, char *err, size_t len)
 	if (rs < (int)sizeof(struct rmeb_kvm_run))
 		return errf(err, len, "KVM_GET_VCPU_MMAP_SIZE: %d", rs);
 	vm->run_size = (size_t)rs;
-	if (vm->cfg->vm == VM_REALM)
+	if (vm->cfg->vm == VM_REALM) {
 		type |= RMEB_KVM_VM_TYPE_ARM_REALM;
+		vm->cca = vm->vc->cca_series;
+		if (vm->cca == VMM_CCA_NONE &&
+		    cca_detect_fd(vm->kvm_fd, vm->layout.ipa_bits, &vm->cca, err, len))
+			return -1;
+	}
 	do
 		vm->vm_fd = ioctl(vm->kvm_fd, RMEB_KVM_CREATE_VM, (unsigned long)type);
 	while (vm->vm_fd < 0 && errno == EINTR);
@@ -838,11 +930,13 @@ int vmm_meta_extras(struct results_writer *w, const struct vmm_config *vc, char 
 		backing = "THP";
 	else if (vc->backing == VMM_BACKING_HUGETLB)
 		backing = "hugetlb 2M";
-	if (results_meta_add_string(w, "kvm_uapi",
-				    "Linux KVM arm64; realms: Arm CCA host series " RMEB_CCA_HOST_SERIES
-				    " (KVM_CAP_ARM_RMI=249, KVM_VM_TYPE_ARM_REALM=1<<30, "
-				    "KVM_ARM_RMI_POPULATE, guest_memfd), RMM v2.0-bet1",
-				    err, len) ||
+	if (results_meta_add_string(w, "kvm_uapi", vmm_cca_uapi_text(vc->cca_series), err,
+				    len) ||
+	    (vc->cca_series == VMM_CCA_V15 &&
+	     results_meta_add_string(w, "kvm_uapi_note",
+				     "the v15 realm path is unit-tested only: it has not yet run on "
+				     "a v15 kernel (docs/real-backend.md, \"CCA host series v15\")",
+				     err, len)) ||
 	    results_meta_add_string(w, "guest_clock",
 				    "CNTVCT_EL0 read by the guest around each first touch "
 				    "(isb-bracketed); converted with the guest's CNTFRQ_EL0",

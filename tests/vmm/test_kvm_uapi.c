@@ -2,8 +2,9 @@
  * Pins the VMM's own KVM uAPI definitions (host/vmm/include/vmm/kvm_uapi.h)
  * to the documented layouts and ioctl numbers: every size and offset a
  * kernel reads, and every request code. The expected values are written
- * out as literals (from the public headers and the CCA host series v14
- * patch "arm64: RMI: Define the user ABI"); where this machine's
+ * out as literals (from the public headers, the CCA host series v14
+ * patch "arm64: RMI: Define the user ABI", and for v15 the sources named
+ * in kvm_uapi.h); where this machine's
  * <linux/kvm.h> has the same definition it is cross-checked too.
  */
 #include <stddef.h>
@@ -44,7 +45,13 @@ static void test_layouts(void)
 	CHECK_EQ(offsetof(struct rmeb_kvm_run_memory_fault, gpa), 8);
 	CHECK_EQ(offsetof(struct rmeb_kvm_run_memory_fault, size), 16);
 
-	/* CCA v14: struct kvm_arm_rmi_populate, 32 bytes. */
+	/* guest_memfd in-place v8 (v15's prerequisite): kvm_memory_attributes2. */
+	CHECK_EQ(sizeof(struct rmeb_kvm_memory_attributes2), 128);
+	CHECK_EQ(offsetof(struct rmeb_kvm_memory_attributes2, attributes), 16);
+	CHECK_EQ(offsetof(struct rmeb_kvm_memory_attributes2, error_offset), 32);
+	CHECK_EQ(offsetof(struct rmeb_kvm_memory_attributes2, reserved), 40);
+
+	/* CCA v14 and v15: struct kvm_arm_rmi_populate, 32 bytes. */
 	CHECK_EQ(sizeof(struct rmeb_kvm_arm_rmi_populate), 32);
 	CHECK_EQ(offsetof(struct rmeb_kvm_arm_rmi_populate, size), 8);
 	CHECK_EQ(offsetof(struct rmeb_kvm_arm_rmi_populate, source_uaddr), 16);
@@ -73,8 +80,19 @@ static void test_ioctl_numbers(void)
 	CHECK_EQ(RMEB_KVM_CREATE_DEVICE, 0xc00caee0);
 	CHECK_EQ(RMEB_KVM_SET_DEVICE_ATTR, 0x4018aee1);
 
-	CHECK_EQ(RMEB_KVM_CAP_ARM_RMI, 249);
+	CHECK_EQ(RMEB_KVM_CAP_ARM_RMI_V14, 249);
 	CHECK_EQ(RMEB_KVM_VM_TYPE_ARM_REALM, 0x40000000);
+
+	/* CCA v15 on guest_memfd in-place conversion v8: the capabilities
+	 * moved (250 taken by the gmem series, 251 the RMI one), the realm
+	 * type and populate did not; KVM_SET_MEMORY_ATTRIBUTES2 is _IOWR with
+	 * the 128-byte struct, so it differs from the VM-fd 0xd2 ioctl. */
+	CHECK_EQ(RMEB_KVM_CAP_ARM_RMI_V15, 251);
+	CHECK_EQ(RMEB_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES, 250);
+	CHECK_EQ(RMEB_KVM_SET_MEMORY_ATTRIBUTES2, 0xc080aed2);
+	CHECK(RMEB_KVM_SET_MEMORY_ATTRIBUTES2 != RMEB_KVM_SET_MEMORY_ATTRIBUTES);
+	CHECK_EQ(RMEB_KVM_MEMORY_EXIT_FLAG_PRIVATE, 8);
+	CHECK_EQ(RMEB_KVM_EXIT_MEMORY_FAULT, 39);
 	CHECK_EQ(RMEB_KVM_ARM_RMI_POPULATE_FLAGS_MEASURE, 1);
 
 	/* arm64 core registers: PC is word 64 of struct kvm_regs. */

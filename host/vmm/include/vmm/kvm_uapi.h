@@ -16,6 +16,18 @@
  *     v14 has no realm-config/create/activate CAP sub-commands (dropped in
  *     v12: the realm is created on the first populate and activated on the
  *     first KVM_RUN), no REC vCPU feature and no PSCI-complete ioctl.
+ *   - Arm CCA host series v15 (posted 2026-07-15 for RMM v2.0-bet2, based on
+ *     v7.2-rc1, message-id 20260715142841.80544-1-steven.price@arm.com; on
+ *     top of the guest_memfd in-place conversion v8 series
+ *     20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com):
+ *     KVM_CAP_ARM_RMI moved to 251 because the gmem series took 250 for
+ *     KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES (and v7.2 took 249 for
+ *     KVM_CAP_S390_HPAGE_2G). The realm type bit and KVM_ARM_RMI_POPULATE
+ *     are unchanged. Sources: gmem v8 patch 17/46 "KVM: guest_memfd:
+ *     Advertise KVM_SET_MEMORY_ATTRIBUTES2 ioctl" (quoted in full in the
+ *     reply CA+EHjTzZ0GO9fspPaTzruj8331+ShEZmg2PF2AczcwJ94VvgvQ@mail.gmail.com);
+ *     microsoft/openvmm pull 4293 (592d1ce59d9c) vm/kvm/src/lib.rs, whose
+ *     v15 port passes its FVP smoke test on cca-host/v15 d6d40e6a3103.
  *
  * tests/vmm/test_kvm_uapi.c pins every size, offset and ioctl number.
  */
@@ -214,11 +226,36 @@ struct rmeb_kvm_vcpu_init {
 #define RMEB_KVM_VGIC_V3_ADDR_TYPE_REDIST 3
 #define RMEB_KVM_DEV_ARM_VGIC_CTRL_INIT   0
 
-/* ---- Arm CCA host series v14 ---- */
+/* ---- Arm CCA host series v14 and v15 ---- */
 
-#define RMEB_CCA_HOST_SERIES          "v14"
-#define RMEB_KVM_CAP_ARM_RMI          249
+/* The series is told apart by where KVM_CAP_ARM_RMI answers (host/vmm
+ * cca.h). A v15 kernel answers nothing at 249 on arm64 (it is
+ * KVM_CAP_S390_HPAGE_2G there); a v14 kernel has no 250 or 251. */
+#define RMEB_KVM_CAP_ARM_RMI_V14      249
+#define RMEB_KVM_CAP_ARM_RMI_V15      251
 #define RMEB_KVM_VM_TYPE_ARM_REALM    (1ULL << 30)
+
+/* guest_memfd in-place conversion v8 (a v15 prerequisite): asked on a VM
+ * fd, the attributes KVM_SET_MEMORY_ATTRIBUTES2 accepts on that VM's
+ * guest_memfds; KVM_MEMORY_ATTRIBUTE_PRIVATE only when the host runs with
+ * gmem_in_place_conversion (then the VM-fd KVM_CAP_MEMORY_ATTRIBUTES
+ * answers 0). A v15 realm needs it: KVM_ARM_RMI_POPULATE reads the
+ * guest_memfd's own PRIVATE state (openvmm's v15 plan, same pull). */
+#define RMEB_KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES 250
+
+/* Defined for the pinned layout only: the VMM never issues it. A
+ * guest_memfd created with flags 0 stays private for its life on v15, and
+ * the shared alias is served from the memslot's userspace address. */
+struct rmeb_kvm_memory_attributes2 {
+	uint64_t offset;        /* a union with `address` in the header */
+	uint64_t size;
+	uint64_t attributes;
+	uint64_t flags;
+	uint64_t error_offset;  /* out: the page whose refcount stopped it */
+	uint64_t reserved[11];
+};
+#define RMEB_KVM_SET_MEMORY_ATTRIBUTES2 \
+	_IOWR(RMEB_KVMIO, 0xd2, struct rmeb_kvm_memory_attributes2)
 
 struct rmeb_kvm_arm_rmi_populate {
 	uint64_t base;          /* in/out: IPA, advanced by the kernel */

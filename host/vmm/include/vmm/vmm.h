@@ -42,6 +42,7 @@
 
 #include "run/run.h"
 #include "results/results.h"
+#include "vmm/cca.h"
 
 enum vmm_backing {
 	VMM_BACKING_DEFAULT,  /* from the page: 4K anonymous, 2M THP */
@@ -56,6 +57,10 @@ struct vmm_config {
 	unsigned timeout_s;       /* 0: derived from the memory the run touches */
 	bool echo_console;        /* copy the guest console to stderr as it comes */
 	const char *kvm_path;     /* NULL: "/dev/kvm" */
+	/* The CCA host series realms speak (vmm/cca.h): set from
+	 * vmm_cca_detect() by the caller, or VMM_CCA_NONE to detect it when a
+	 * realm is set up. Names the series in meta.json's kvm_uapi. */
+	enum vmm_cca_series cca_series;
 };
 
 /* Guest memory of one run (IPAs), computed from the configuration. */
@@ -126,11 +131,21 @@ int vmm_collect(const struct run_config *cfg, const struct vmm_layout *l,
 
 /*
  * Can this host run the configuration? Architecture, /dev/kvm, KVM API
- * version, IPA size, PSCI 0.2, and for a realm KVM_CAP_ARM_RMI plus
- * guest_memfd; memory available for the guest. 0, or -1 with err.
+ * version, IPA size, PSCI 0.2, and for a realm a CCA host series it
+ * speaks (v14 or v15, with guest_memfd and what the series needs); memory
+ * available for the guest. 0, or -1 with err.
  */
 int vmm_host_check(const struct run_config *cfg, const struct vmm_config *vc, char *err,
 		   size_t len);
+
+/*
+ * Which CCA host series this kernel speaks for the configuration's realm
+ * (its IPA width): asks /dev/kvm, and a throwaway realm VM when the
+ * capabilities do not settle v14 (vmm/cca.h decides). 0 with *out, or -1
+ * with err naming what the kernel answered (a refusal: exit 2).
+ */
+int vmm_cca_detect(const struct run_config *cfg, const struct vmm_config *vc,
+		   enum vmm_cca_series *out, char *err, size_t len);
 
 /* Run one configuration in a fresh VM. 0, or -1 with res->error. */
 int vmm_run(const struct run_config *cfg, const struct vmm_config *vc,
