@@ -14,9 +14,10 @@ static void list_policies(void)
 {
 	for (size_t i = 0; kvm_policy_at(i); i++) {
 		const struct kvm_policy *p = kvm_policy_at(i);
-		printf("%-14s %-7s %-8s %s\n", p->name, p->vm == VM_REALM ? "realm" : "normal",
+		printf("%-14s %-7s %-8s %s%s%s%s\n", p->name, p->vm == VM_REALM ? "realm" : "normal",
 		       p->vm == VM_REALM ? (p->abi == RMI_ABI_1_0 ? "RMI 1.0" : "RMI 2.0") : "-",
-		       p->summary);
+		       p->summary, p->alias ? " [old name: " : "", p->alias ? p->alias : "",
+		       p->alias ? "]" : "");
 	}
 }
 

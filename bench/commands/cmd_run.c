@@ -39,6 +39,7 @@ struct run_options {
 	uint64_t size;
 	uint64_t page;                  /* 0: each pattern's default */
 	const struct kvm_policy *realm_policy;
+	const char *policy_arg;         /* --policy as given, when it named a realm policy */
 	const char *profile;
 	uint64_t repeat;
 	bool repeat_auto;               /* --repeat auto */
@@ -92,7 +93,7 @@ static void run_usage(FILE *out)
 		"                        reserved pages)\n"
 		"  -v, --vcpus LIST      vCPU counts, comma list (default 1,2)\n"
 		"  --abi 1.0|2.0         RMI ABI of the realm policy (default 1.0)\n"
-		"  --policy NAME         realm policy (cca-v1, cca-rmm2; see list policies)\n"
+		"  --policy NAME         realm policy (cca-v1, cca-v14, cca-v15; see list policies)\n"
 		"  --profile NAME        cost profile (see list profiles; default none)\n"
 		"  --repeat N|auto       fresh runs pooled per configuration (default 1); auto:\n"
 		"                        repeat until the 95 %% CI of the median of the repeat\n"
@@ -406,14 +407,18 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	o->hugetlb = o->backing ? !strcmp(o->backing, "hugetlb") : !o->kvm;
 	if (o->kvm && o->backing)
 		o->vmm.backing = o->hugetlb ? VMM_BACKING_HUGETLB : VMM_BACKING_THP;
-	/* A kvm realm runs the host kernel's CCA series v14, which speaks RMM
-	 * 2.0: its results are labelled with the matching sim policy. */
+	/* A kvm realm runs the host kernel's CCA series (v14 or v15, both RMM
+	 * 2.0): its results are labelled with that series' sim policy, chosen
+	 * once the kernel has answered (kvm_realm_series). */
 	if (o->kvm && !abi && !policy)
 		abi = "2.0";
-	if (o->kvm && (abi ? strcmp(abi, "2.0") != 0 : strcmp(policy, "cca-rmm2") &&
-							strcmp(policy, "normal")))
-		return bad("--abi/--policy: kvm realms run the host kernel's CCA series "
-			   "(RMM 2.0): use --abi 2.0 / --policy cca-rmm2, or omit them");
+	if (o->kvm && abi && strcmp(abi, "2.0"))
+		return bad("--abi: kvm realms run the host kernel's CCA series (RMM 2.0): use "
+			   "--abi 2.0, or omit it");
+	if (o->kvm && policy && kvm_policy_find(policy) &&
+	    kvm_policy_find(policy)->vm == VM_REALM && !kvm_policy_find(policy)->series)
+		return bad("--policy: kvm realms run the host kernel's CCA series: use --policy "
+			   "cca-v14 or cca-v15 (the kernel's), or omit it");
 	if (abi && strcmp(abi, "1.0") && strcmp(abi, "2.0"))
 		return bad("--abi: expected 1.0 or 2.0");
 	if (policy) {
@@ -432,6 +437,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 			o->want_normal = true;
 			o->realm_policy = NULL;
 		}
+		o->policy_arg = o->realm_policy ? policy : NULL;
 	}
 	if (o->want_realm) {
 		if (!o->realm_policy)
@@ -808,11 +814,32 @@ static size_t point_configs(const struct run_options *o, size_t pi, size_t vi,
 	return n;
 }
 
+/* kvm realms: the CCA host series this kernel speaks names the sim
+ * policy the results are labelled with (cca-v14, cca-v15) and tells the
+ * VMM which uAPI to speak; a --policy of the other series is refused. */
+static int kvm_realm_series(struct run_options *o)
+{
+	char err[512];
+	struct run_config cfgs[2];
+	enum vmm_cca_series series;
+
+	point_configs(o, 0, 0, cfgs);  /* the realm comes first */
+	if (vmm_cca_detect(&cfgs[0], &o->vmm, &series, err, sizeof(err)) ||
+	    vmm_cca_policy_check(o->policy_arg, o->policy_arg ? o->realm_policy->series : NULL,
+				 series, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench run: %s\n", err);
+		return -1;
+	}
+	o->vmm.cca_series = series;
+	o->realm_policy = kvm_policy_of_series(vmm_cca_series_name(series));
+	return o->realm_policy ? 0 : -1;
+}
+
 /* kvm: every configuration must suit the backend and this host before
  * anything is written (a refusal is exit 2, nothing on disk). */
-static int kvm_preflight(const struct run_options *o)
+static int kvm_preflight(struct run_options *o)
 {
-	char err[256];
+	char err[512];
 	struct run_config cfgs[2];
 
 	for (size_t pi = 0; pi < o->n_patterns; pi++)
@@ -823,7 +850,7 @@ static int kvm_preflight(const struct run_options *o)
 					fprintf(stderr, "rme-bench run: %s\n", err);
 					return -1;
 				}
-	return 0;
+	return o->want_realm ? kvm_realm_series(o) : 0;
 }
 
 static const char *default_out_dir(struct run_options *o)

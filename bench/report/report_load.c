@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "kvm/policy.h"
 
 const char *const report_key_names[REPORT_KEY_COUNT] = {
 	"vm", "pattern", "policy", "abi", "page", "size", "vcpus",
@@ -328,7 +329,7 @@ bool report_same_config(const struct results_run_summary *a, const struct result
 {
 	bool same[REPORT_KEY_COUNT] = {
 		!strcmp(a->vm, b->vm), !strcmp(a->pattern, b->pattern),
-		!strcmp(a->policy, b->policy), !strcmp(a->abi, b->abi),
+		kvm_policy_same(a->policy, b->policy), !strcmp(a->abi, b->abi),
 		!strcmp(a->page, b->page), a->size == b->size, a->vcpus == b->vcpus,
 	};
 	for (int k = 0; k < REPORT_KEY_COUNT; k++)

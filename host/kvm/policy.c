@@ -3,6 +3,8 @@
  * to add a policy, write policies/<id>.c defining
  * `const struct kvm_policy policy_<id>` and add X(<id>) to the list.
  */
+#include <string.h>
+
 #include "kvm/policy.h"
 
 static const struct kvm_policy *const policies[] = {
@@ -18,13 +20,24 @@ const struct kvm_policy *kvm_policy_at(size_t index)
 
 const struct kvm_policy *kvm_policy_find(const char *name)
 {
-	for (size_t i = 0; kvm_policy_at(i); i++) {
-		const char *a = policies[i]->name, *b = name;
-		while (*a && *a == *b)
-			a++, b++;
-		if (!*a && !*b)
+	for (size_t i = 0; name && kvm_policy_at(i); i++)
+		if (!strcmp(policies[i]->name, name) ||
+		    (policies[i]->alias && !strcmp(policies[i]->alias, name)))
 			return policies[i];
-	}
+	return NULL;
+}
+
+bool kvm_policy_same(const char *a, const char *b)
+{
+	const struct kvm_policy *pa = kvm_policy_find(a);
+	return pa ? pa == kvm_policy_find(b) : !strcmp(a, b);
+}
+
+const struct kvm_policy *kvm_policy_of_series(const char *series)
+{
+	for (size_t i = 0; series && kvm_policy_at(i); i++)
+		if (policies[i]->series && !strcmp(policies[i]->series, series))
+			return policies[i];
 	return NULL;
 }
 

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "kvm/policy.h"
 #include "kvm_test.h"
 
 #define MB (1ULL << 20)
@@ -123,21 +124,24 @@ static void block_cca_v1(void)
 }
 
 /*
- * cca-rmm2: the 2026 series maps every realm fault at 4 KiB, whatever the
+ * cca-v14 (and cca-v15, which runs v14's calls until v15's fault path is
+ * read): the 2026 series maps every realm fault at 4 KiB, whatever the
  * backing (private_memslot_fault maps PAGE_SIZE). cca-rmm2-2m, the what-if
  * with blocks: one RANGE_DELEGATE of 512 granules and one RTT_DATA_MAP of
  * a level-2 block, no level-3 table, no fold.
  */
-static void block_cca_rmm2(void)
+static void block_rmm2(const char *policy)
 {
 	uint64_t n;
-	struct run_result r = run("realm", "cca-rmm2", "block", M2, &n);
+	struct run_result r = run("realm", policy, "block", M2, &n);
 
 	CHECK_EQ(n, 2);
 	CHECK_EQ(at_level(&r, 3), 2);
 	CHECK_EQ(with_calls(&r, FAULT_PROTECTED, 5), 2);
 	CHECK_EQ(C("RMI_RTT_DATA_MAP"), 2 + 2);
 	run_result_free(&r);
+	if (strcmp(policy, "cca-v14"))
+		return;
 
 	r = run("realm", "cca-rmm2-2m", "block", M2, &n);
 	CHECK_EQ(n, 2);
@@ -200,7 +204,7 @@ static void shared(const char *policy, const char *map_cmd)
  * gives every page up, then RAM (one call at level 2: the emptied table was
  * folded), and the re-touch faults every page again.
  *   cca-v1: 512 DATA_DESTROY + 512 GRANULE_UNDELEGATE per chunk;
- *   cca-rmm2: one RTT_DATA_UNMAP returning one range and ONE
+ *   cca-v14 (cca-v15): one RTT_DATA_UNMAP returning one range and ONE
  *     GRANULE_RANGE_UNDELEGATE for it (before: 512 single-granule calls).
  * Both end with the series' fold scan: RTT_FOLD at level 2 (refused: the
  * level-1 entry's table has live entries), then at level 3 from the chunk
@@ -245,7 +249,7 @@ static void ripas(const char *policy)
  * refused (table exists, page kept as the spare), the 511 mapped granules
  * are skipped after their refused DELEGATE and RTT_READ_ENTRY, the middle
  * page is mapped, and the table folds back into a block.
- * cca-rmm2 (4 KiB mappings): no block to unfold; the middle page, never
+ * cca-v14, cca-v15 (4 KiB mappings): no block to unfold; the middle page, never
  * touched, is only RIPAS-changed, and the re-touch maps it alone.
  */
 static void unfold(const char *policy)
@@ -270,7 +274,7 @@ static void unfold(const char *policy)
 	}
 	run_result_free(&r);
 
-	if (v1)
+	if (strcmp(policy, "cca-v14"))
 		return;
 	/* The what-if with blocks unfolds like cca-v1, then maps the page
 	 * alone (a 4 KiB retry of the split block). */
@@ -361,20 +365,48 @@ static void identical_host_work(void)
 	run_result_free(&r);
 }
 
+/* Series names: cca-v14 is what was cca-rmm2 (the old name still selects
+ * it and compares equal to it); cca-v15 is its own policy. */
+static void names(void)
+{
+	const struct kvm_policy *v14 = kvm_policy_find("cca-v14");
+	const struct kvm_policy *v15 = kvm_policy_find("cca-v15");
+
+	CHECK(v14 && v15 && v14 != v15);
+	CHECK(kvm_policy_find("cca-rmm2") == v14);
+	CHECK(v14 && !strcmp(v14->name, "cca-v14") && !strcmp(v14->series, "v14"));
+	CHECK(v15 && !strcmp(v15->series, "v15") && v15->abi == RMI_ABI_2_0);
+	CHECK(kvm_policy_of_series("v14") == v14);
+	CHECK(kvm_policy_of_series("v15") == v15);
+	CHECK(!kvm_policy_of_series("v13"));
+	CHECK(kvm_policy_same("cca-rmm2", "cca-v14"));
+	CHECK(!kvm_policy_same("cca-rmm2", "cca-v15"));
+	CHECK(kvm_policy_same("mine", "mine") && !kvm_policy_same("mine", "cca-v14"));
+	CHECK(!kvm_policy_find("cca-v16") && !kvm_policy_find(NULL));
+	CHECK(!kvm_policy_find("cca-v1")->series && !kvm_policy_find("cca-rmm2-2m")->series);
+}
+
 int main(void)
 {
+	/* cca-v14 and its old name, then cca-v15: the same table, pinned for
+	 * each, so a v15 change from reading its patches shows here. */
+	static const char *const rmm2[] = { "cca-v14", "cca-rmm2", "cca-v15" };
+
+	names();
 	identical_host_work();
 	seq("cca-v1", "RMI_GRANULE_DELEGATE", "RMI_DATA_CREATE_UNKNOWN");
-	seq("cca-rmm2", "RMI_GRANULE_RANGE_DELEGATE", "RMI_RTT_DATA_MAP");
 	block_cca_v1();
-	block_cca_rmm2();
 	normal_vm();
 	shared("cca-v1", "RMI_RTT_MAP_UNPROTECTED");
-	shared("cca-rmm2", "RMI_RTT_UNPROT_MAP");
 	ripas("cca-v1");
-	ripas("cca-rmm2");
 	unfold("cca-v1");
-	unfold("cca-rmm2");
+	for (size_t i = 0; i < sizeof(rmm2) / sizeof(*rmm2); i++) {
+		seq(rmm2[i], "RMI_GRANULE_RANGE_DELEGATE", "RMI_RTT_DATA_MAP");
+		block_rmm2(rmm2[i]);
+		shared(rmm2[i], "RMI_RTT_UNPROT_MAP");
+		ripas(rmm2[i]);
+		unfold(rmm2[i]);
+	}
 	fold();
 	if (kvm_test_failures)
 		fprintf(stderr, "test_kvm_counts: %d check(s) failed\n", kvm_test_failures);

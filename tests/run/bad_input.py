@@ -36,6 +36,11 @@ CASES = [
     (["--policy", "nosuch"], "--policy"),
     (["--vm", "sometimes"], "--vm"),
     (["--backend", "kvm"], "--backend"),
+    # kvm realms are labelled with the kernel's CCA series: only a series
+    # policy (cca-v14, cca-v15) may be named, and only RMI 2.0.
+    (["--backend", "kvm", "--policy", "cca-v1"], "--policy"),
+    (["--backend", "kvm", "--policy", "cca-rmm2-2m"], "--policy"),
+    (["--backend", "kvm", "--abi", "1.0"], "--abi"),
     (["--backend", "qemu"], "--backend"),
     (["--vcpus", "0"], "--vcpus"),
     (["--vcpus", "1000"], "--vcpus"),

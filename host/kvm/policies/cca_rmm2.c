@@ -1,5 +1,6 @@
 /*
- * cca-rmm2: the 2026 CCA host series on the RMM 2.0 range interface, read
+ * cca-v14 (formerly cca-rmm2, still accepted): the 2026 CCA host series on
+ * the RMM 2.0 range interface, read
  * at lougovsk/linux b12418f0735c (arch/arm64/kvm/rmi.c: realm_map_protected,
  * realm_map_non_secure, realm_create_rtt_levels, realm_unmap_private_range,
  * undelegate_range_desc, ripas_change) and the guest_memfd-era mmu.c of the
@@ -29,6 +30,11 @@
  * realm_unmap_private_range(): RTT_DATA_UNMAP (unfolding blocks with
  * RTT_CREATE), one GRANULE_RANGE_UNDELEGATE per returned range, and the
  * fold scan realm_fold_rtt_level() over the range (host/kvm/realm.c).
+ *
+ * Series: v14 ("[PATCH v14 00/44] arm64: Support for Arm CCA in KVM",
+ * 2026-05-13, cca-host/v14). Checked against a v14 kernel on TF-RMM:
+ * every deterministic pattern's RMI calls per fault equal this policy's
+ * (docs/real-backend.md, "A realm run on TF-RMM"; results/qemu-realm).
  *
  * RMI calls per fault (REC_ENTER not counted; RANGE_DELEGATE covers one
  * granule here; tested in tests/kvm/test_kvm_counts.c):
@@ -188,8 +194,10 @@ static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uin
 }
 
 const struct kvm_policy policy_cca_rmm2 = {
-	.name = "cca-rmm2",
-	.summary = "2026 CCA host series on RMM 2.0: RANGE_DELEGATE + RTT_DATA_MAP per fault, 4K mappings only",
+	.name = "cca-v14",
+	.alias = "cca-rmm2",
+	.series = "v14",
+	.summary = "CCA host series v14 on RMM 2.0: RANGE_DELEGATE + RTT_DATA_MAP per fault, 4K mappings only",
 	.vm = VM_REALM,
 	.abi = RMI_ABI_2_0,
 	.block_backings = 0,

@@ -1,6 +1,6 @@
 /*
- * cca-rmm2-2m: cca-rmm2 with 2 MiB blocks, i.e. the 2026 series as it
- * would behave once private_memslot_fault's "FIXME: Should be able to use
+ * cca-rmm2-2m: cca-v14 (cca-rmm2) with 2 MiB blocks, i.e. the 2026 series
+ * as it would behave once private_memslot_fault's "FIXME: Should be able to use
  * bigger than PAGE_SIZE mappings" is resolved and realms are no longer
  * forced to page mappings. Not a published kernel: a what-if for the RMM
  * 2.0 range interface, which can map a whole block in one call.
@@ -13,7 +13,7 @@
  * series' code makes them down to level 3, which would defeat the block).
  * A 2 MiB fault on a block a RIPAS change split maps the faulting 4 KiB
  * page alone (-E2BIG, see kvm/policy.h). 4 KiB faults, unprotected faults
- * and RIPAS changes are cca-rmm2's.
+ * and RIPAS changes are cca-v14's.
  */
 #include "kvm/policy.h"
 #include "kvm/realm.h"
@@ -30,7 +30,7 @@ static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uin
 
 const struct kvm_policy policy_cca_rmm2_2m = {
 	.name = "cca-rmm2-2m",
-	.summary = "WHAT-IF: cca-rmm2 with 2 MiB blocks mapped in one RTT_DATA_MAP (not a published kernel)",
+	.summary = "WHAT-IF: cca-v14 with 2 MiB blocks mapped in one RTT_DATA_MAP (not a published kernel)",
 	.vm = VM_REALM,
 	.abi = RMI_ABI_2_0,
 	.block_backings = KVM_BLOCKS_FROM_THP | KVM_BLOCKS_FROM_HUGETLB,

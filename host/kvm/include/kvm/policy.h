@@ -16,6 +16,7 @@
 #ifndef KVM_POLICY_H
 #define KVM_POLICY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,13 @@
 
 struct kvm_policy {
 	const char *name;
+	/* An older name that still selects this policy (NULL: none); results
+	 * record `name`, and compare matches the two as one. */
+	const char *alias;
+	/* The Arm CCA host series the policy follows call for call ("v14",
+	 * "v15"), NULL for the others; the kvm backend refuses a policy of
+	 * one series on a kernel of the other (host/vmm cca.h). */
+	const char *series;
 	const char *summary;     /* one line for `rme-bench list policies` */
 	enum vm_type vm;
 	enum rmi_abi abi;        /* realm policies only */
@@ -66,6 +74,7 @@ struct kvm_policy {
 #define KVM_POLICY_LIST(X) \
 	X(cca_v1)          \
 	X(cca_rmm2)        \
+	X(cca_v15)         \
 	X(normal)          \
 	X(cca_v1_fold4k)   \
 	X(cca_rmm2_2m)
@@ -74,7 +83,15 @@ struct kvm_policy {
 KVM_POLICY_LIST(KVM_POLICY_EXTERN)
 #undef KVM_POLICY_EXTERN
 
+/* By name or alias; NULL when neither matches. */
 const struct kvm_policy *kvm_policy_find(const char *name);
+
+/* Do two recorded policy names name the same policy (one may be the
+ * other's alias)? Unknown names compare as strings. */
+bool kvm_policy_same(const char *a, const char *b);
+
+/* The policy of a CCA host series ("v14", "v15"), or NULL. */
+const struct kvm_policy *kvm_policy_of_series(const char *series);
 
 /* Largest stage-2 mapping a fault of this policy's VM gets on a backing of
  * `backing_page` bytes (4 KiB, or 2 MiB from hugetlbfs or THP). */
