@@ -62,6 +62,7 @@ struct slot {
 	void *map;          /* what to munmap */
 	size_t map_len;
 	int gmem_fd;        /* realm: guest_memfd, else -1 */
+	bool hugetlb;       /* MAP_HUGETLB: discards only whole 2 MiB pages */
 };
 
 struct vcpu {
@@ -265,6 +266,7 @@ static int slot_alloc(struct slot *s, enum vmm_backing b, char *err, size_t len)
 	size_t extra = b == VMM_BACKING_THP ? SZ_2M : 0;
 
 	s->gmem_fd = -1;
+	s->hugetlb = b == VMM_BACKING_HUGETLB;
 	if (b == VMM_BACKING_HUGETLB)
 		flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_HUGE_2MB;
 	s->map_len = s->size + extra;
@@ -553,6 +555,10 @@ static int memory_fault_step(struct vm *vm, const struct vmm_cca_step *st)
 		return fallocate(s->gmem_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				 (off_t)st->offset, (off_t)st->len);
 	case VMM_CCA_DROP_SHARED:
+		/* hugetlbfs cannot drop part of a 2 MiB page: the stale shared
+		 * copy stays (the guest reads the private page, not it). */
+		if (s->hugetlb && ((st->offset | st->len) & (SZ_2M - 1)))
+			return 0;
 		return madvise((char *)s->mem + st->offset, st->len, MADV_DONTNEED);
 	}
 	errno = EINVAL;
