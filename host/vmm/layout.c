@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clock/stage.h"
+#include "errf.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
 
@@ -22,18 +23,6 @@
 static uint64_t round_up(uint64_t v, uint64_t a)
 {
 	return (v + a - 1) / a * a;
-}
-
-static int errf(char *err, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 enum vmm_run_outcome vmm_run_outcome(int ret, int err, uint32_t exit_reason)

@@ -27,7 +27,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +40,7 @@
 
 #include "sys/topology.h"
 #include "clock/stage_clock.h"
+#include "errf.h"
 #include "vmm/cca.h"
 #include "vmm/kvm_uapi.h"
 #include "vmm/vmm.h"
@@ -101,17 +101,6 @@ struct vm {
 	char line[256];
 	size_t line_len;
 };
-
-static int errf(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int errf(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static const char *kvm_path(const struct vmm_config *vc)
 {

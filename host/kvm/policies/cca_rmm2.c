@@ -72,6 +72,7 @@
 #include "kvm/policy.h"
 #include "kvm/realm.h"
 #include "rmm2_desc.h"
+#include "cca_v14.h"
 
 static int map_level_of(uint64_t size)
 {
@@ -103,8 +104,8 @@ static int desc_level(uint64_t ipa, uint64_t top)
 								       : RTT_MAX_LEVEL;
 }
 
-static int map_protected(struct kvm_vcpu *vcpu, uint64_t base_ipa, uint64_t base_pa,
-			 uint64_t size)
+int cca_v14_map_protected(struct kvm_vcpu *vcpu, uint64_t base_ipa, uint64_t base_pa,
+			  uint64_t size)
 {
 	uint64_t rd = vcpu->kvm->realm.rd;
 	uint64_t delegated = delegate_range(vcpu, base_pa, base_pa + size);
@@ -161,7 +162,7 @@ err:
 	return -ENXIO;
 }
 
-static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uint64_t size)
+int cca_v14_map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uint64_t size)
 {
 	uint64_t rd = vcpu->kvm->realm.rd, top = ipa + size;
 	int map_level = map_level_of(size);
@@ -201,7 +202,7 @@ const struct kvm_policy policy_cca_rmm2 = {
 	.vm = VM_REALM,
 	.abi = RMI_ABI_2_0,
 	.block_backings = 0,
-	.map_protected = map_protected,
-	.map_unprotected = map_unprotected,
+	.map_protected = cca_v14_map_protected,
+	.map_unprotected = cca_v14_map_unprotected,
 	.set_ripas = realm_set_ipa_state, /* as cca-v1: the series share it */
 };

@@ -29,16 +29,7 @@
  */
 #include "kvm/policy.h"
 #include "kvm/realm.h"
-
-static int map_protected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uint64_t size)
-{
-	return policy_cca_rmm2.map_protected(vcpu, ipa, pa, size);
-}
-
-static int map_unprotected(struct kvm_vcpu *vcpu, uint64_t ipa, uint64_t pa, uint64_t size)
-{
-	return policy_cca_rmm2.map_unprotected(vcpu, ipa, pa, size);
-}
+#include "cca_v14.h"
 
 const struct kvm_policy policy_cca_v15 = {
 	.name = "cca-v15",
@@ -47,7 +38,7 @@ const struct kvm_policy policy_cca_v15 = {
 	.vm = VM_REALM,
 	.abi = RMI_ABI_2_0,
 	.block_backings = 0,
-	.map_protected = map_protected,
-	.map_unprotected = map_unprotected,
+	.map_protected = cca_v14_map_protected,
+	.map_unprotected = cca_v14_map_unprotected,
 	.set_ripas = realm_set_ipa_state,
 };
