@@ -18,6 +18,7 @@
 #include <abi/rsi.h>
 #include <payload/pattern.h>
 #include <rmeb_guest/boot_abi.h>
+#include <rmeb_guest/insn_markers.h>
 
 #include "runtime.h"
 
@@ -27,6 +28,16 @@
 #define write_sysreg(r, v) __asm__ volatile("msr " #r ", %0" :: "r"((uint64_t)(v)))
 #define isb() __asm__ volatile("isb" ::: "memory")
 #define dsb(opt) __asm__ volatile("dsb " #opt ::: "memory")
+
+/* Instruction-accounting marker (rmeb_guest/insn_markers.h): an
+ * unallocated HINT, a NOP unless rme-bench's QEMU plugin watches; x0/x1
+ * carry its arguments. The memory clobber keeps it in program order with
+ * the touch it brackets. */
+#define insn_mark(imm, a0, a1) do {                                              \
+	register uint64_t x0_ __asm__("x0") = (a0);                              \
+	register uint64_t x1_ __asm__("x1") = (a1);                              \
+	__asm__ volatile("hint %2" :: "r"(x0_), "r"(x1_), "i"(imm) : "memory");  \
+} while (0)
 
 static inline uint64_t counter_now(void)
 {
@@ -380,6 +391,13 @@ static void record(struct rmeb_guest_vcpu_result *r, struct rmeb_guest_sample *s
 	};
 }
 
+/* The span tag of the sample about to be recorded: vCPU and the index
+ * of the sample in the vCPU's order (dropped samples included). */
+static uint64_t span_tag(const struct rmeb_guest_vcpu_result *r, unsigned vcpu)
+{
+	return ((uint64_t)vcpu << 32) | (r->n_samples + r->dropped);
+}
+
 static void run_pattern(unsigned vcpu)
 {
 	struct rmeb_guest_vcpu_result *r = vcpu_result(vcpu);
@@ -402,13 +420,17 @@ static void run_pattern(unsigned vcpu)
 		goto out;
 	}
 	port_write(RMEB_PORT_PHASE, ((uint64_t)vcpu << 32) | RMEB_PHASE_PATTERN);
+	insn_mark(RMEB_MARK_RUN_BEGIN, vcpu, g.p.vcpus);
 	r->start_ticks = counter_now();
 	while (pattern_iter_next(&it, &a)) {
 		uint64_t ipa = g.p.data_ipa + a.offset;
 		if (a.op == PAYLOAD_SET_RIPAS) {
+			uint64_t tag = span_tag(r, vcpu);
 			uint64_t t0 = counter_now();
+			insn_mark(RMEB_MARK_SPAN_BEGIN, tag, 0);
 			int e = rsi_set_ripas(ipa, ipa + a.len, a.ripas, &r->set_ripas,
 					      &r->ripas_reissues);
+			insn_mark(RMEB_MARK_SPAN_END, tag, 0);
 			uint64_t t1 = counter_now();
 			if (e) {
 				fail(r, vcpu, "RSI_IPA_STATE_SET failed or was rejected", NULL);
@@ -429,12 +451,15 @@ static void run_pattern(unsigned vcpu)
 			continue;
 		}
 		r->first_touches++;
+		uint64_t tag = span_tag(r, vcpu);
 		uint64_t t0 = counter_now();
+		insn_mark(RMEB_MARK_SPAN_BEGIN, tag, 0);
 		if (write)
 			*va = ipa ^ vcpu;
 		else
 			sum += *va;
 		dsb(ish);
+		insn_mark(RMEB_MARK_SPAN_END, tag, 0);
 		uint64_t t1 = counter_now();
 		record(r, samples, ipa, t1 - t0, vcpu,
 		       a.shared && g.realm ? RMEB_SAMPLE_SHARED : RMEB_SAMPLE_ACCESS, write);
