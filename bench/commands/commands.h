@@ -13,5 +13,6 @@ int cmd_gbench(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_insn(int argc, char **argv);
 
 #endif

@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"          per-stage medians, ratios with 95%% CIs, count differences\n"
 		"  trace   check|record|ingest   in-kernel stage timing through tracefs\n"
 		"          ('rme-bench trace --help')\n"
+		"  insn    merge --spans FILE DIR   add QEMU-plugin instruction counts to DIR\n"
 		"  version\n"
 		"\n"
 		"'rme-bench run --help' explains every option.\n");
@@ -51,6 +52,8 @@ int main(int argc, char **argv)
 		return cmd_compare(argc - 1, argv + 1);
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1);
+	if (!strcmp(cmd, "insn"))
+		return cmd_insn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
 		printf("rme-bench %s (%s)\n", RMEB_VERSION, RMEB_GIT_REV);
 		return 0;

@@ -937,6 +937,10 @@ int vmm_meta_extras(struct results_writer *w, const struct vmm_config *vc, char 
 				    "(isb-bracketed); converted with the guest's CNTFRQ_EL0",
 				    err, len) ||
 	    results_meta_add_string(w, "backing", backing, err, len) ||
+	    /* joins this run with what an outside observer (the QEMU instruction
+	     * plugin's run=ID) recorded of it: `rme-bench insn merge` checks it */
+	    (getenv("RMEB_RUN_ID") && *getenv("RMEB_RUN_ID") &&
+	     results_meta_add_string(w, "run_id", getenv("RMEB_RUN_ID"), err, len)) ||
 	    results_meta_add_string(w, "note",
 				    "kvm backend: fault times are guest-observed latencies of real "
 				    "stage-2 faults (all in 'unattributed' unless kernel stages were "

@@ -6,7 +6,10 @@
 #
 # Usage: scripts/qemu/boot.sh HOST_DIR OUT_DIR [TIMEOUT_SECONDS]
 #   HOST_DIR  holds vmlinuz and initrd.gz
-# Env: RMEB_QEMU_SMP (default 2), RMEB_QEMU_MEM (default 2048, MiB).
+# Env: RMEB_QEMU_SMP (default 2), RMEB_QEMU_MEM (default 2048, MiB),
+#      RMEB_QEMU_PLUGIN (a -plugin argument: FILE,ARG=V,..., e.g. the
+#      instruction plugin, scripts/qemu/insn-e2e.sh), RMEB_QEMU_APPEND (more
+#      kernel arguments).
 # Exit: the status of the command run inside (RMEB-EXIT), 0 if none ran;
 # 1 if QEMU failed, timed out or the results did not come back; 2 usage.
 set -euo pipefail
@@ -25,13 +28,17 @@ log="$out/console.log"
 # virtualization=on: the guest kernel starts at EL2 and, with VHE (-cpu
 # max), runs KVM itself. pauth-impdef=on: QEMU's own pointer-auth hash is
 # many times faster under TCG than the architected QARMA one.
+# nokaslr: the kernel at its link address, so that stage-function
+# addresses read in one boot hold in the next (instruction plugin).
+plugin=()
+[ -n "${RMEB_QEMU_PLUGIN:-}" ] && plugin=(-plugin "$RMEB_QEMU_PLUGIN")
 set +e
-timeout --foreground -k 10 "$limit" qemu-system-aarch64 \
+timeout --foreground -k 10 "$limit" qemu-system-aarch64 "${plugin[@]}" \
 	-M virt,virtualization=on,gic-version=3 -cpu max,pauth-impdef=on \
 	-smp "${RMEB_QEMU_SMP:-2}" -m "${RMEB_QEMU_MEM:-2048}" \
 	-nographic -monitor none -serial stdio -no-reboot -nic none \
 	-kernel "$host/vmlinuz" -initrd "$host/initrd.gz" \
-	-append "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=1" \
+	-append "console=ttyAMA0 rdinit=/init panic=-1 quiet loglevel=1 nokaslr ${RMEB_QEMU_APPEND:-}" \
 	</dev/null >"$log" 2>&1
 qrc=$?
 set -e

@@ -42,6 +42,14 @@ if [ -f $t/kprobe_events ] && echo 'p:rmeb_init/probe kvm_handle_guest_abort' >>
 else
 	echo "RMEB-KPROBE-CREATE no"
 fi
+# Stage functions' addresses for the instruction plugin (scripts/qemu/insn-stages.py
+# names them in /etc/rmeb/ksyms): "RMEB-KSYM ADDR TYPE NAME NEXT_ADDR".
+if [ -f /etc/rmeb/ksyms ]; then
+	sort /proc/kallsyms | awk 'NR == FNR { want[$1] = 1; next }
+		have { print "RMEB-KSYM " line " " $1; have = 0 }
+		{ n = $3; sub(/\..*/, "", n) }
+		($2 ~ /^[tT]$/) && (n in want) { line = $1 " " $2 " " $3; have = 1 }' /etc/rmeb/ksyms -
+fi
 if [ -x /bin/rme-bench ] && /bin/rme-bench list stages >/dev/null 2>&1; then
 	echo "RMEB-BINARY runs"
 else

@@ -20,7 +20,8 @@
  * Arguments: out=FILE (required), stages=FILE (lines "range STAGE START
  * END" and "missing STAGE", hex addresses; scripts/qemu/insn-stages.py
  * writes it from a System.map or kallsyms), run=ID (copied to the output
- * so that a merge can refuse another run's counts).
+ * so that a merge can refuse another run's counts), qemu=VERSION (the
+ * plugin API does not tell it; copied to the output).
  *
  * Output (text, one record per line, see docs/qemu.md): a header, "R"
  * lines (a guest vCPU starts a run), "S" lines (one per span) and "T"
@@ -74,7 +75,7 @@ static struct {
 	struct qemu_plugin_scoreboard *sb;
 	FILE *out;
 	pthread_mutex_t lock;
-	const char *run_id;
+	const char *run_id, *qemu_version;
 	unsigned max_vcpus;
 	struct span spans[MAX_VCPUS];
 	/* registers (handles are the same for every vCPU) */
@@ -371,6 +372,7 @@ static void print_header(void)
 	fprintf(P.out, "rmeb-insn %d\nplugin_version %d\nqemu_plugin_api %d\n", 1, PLUGIN_VERSION,
 		RMEB_QEMU_PLUGIN_API);
 	fprintf(P.out, "run_id %s\nvcpus %u\n", P.run_id ? P.run_id : "-", P.max_vcpus);
+	fprintf(P.out, "qemu_version %s\n", P.qemu_version ? P.qemu_version : "?");
 	fprintf(P.out, "markers span_begin=hint#%d span_end=hint#%d run_begin=hint#%d\n",
 		A64_MARK_SPAN_BEGIN, A64_MARK_SPAN_END, A64_MARK_RUN_BEGIN);
 	fprintf(P.out, "security %s\n", P.scr_el3 ? "SCR_EL3.{NS,NSE}" : "no EL3: non-secure");
@@ -404,8 +406,11 @@ RMEB_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info
 			load_stages(argv[i] + 7);
 		else if (strncmp(argv[i], "run=", 4) == 0)
 			P.run_id = argv[i] + 4;
+		else if (strncmp(argv[i], "qemu=", 5) == 0)
+			P.qemu_version = argv[i] + 5;
 		else
-			fatal("unknown argument (out=FILE, stages=FILE, run=ID): ", argv[i]);
+			fatal("unknown argument (out=FILE, stages=FILE, run=ID, qemu=VERSION): ",
+			      argv[i]);
 	}
 	if (!out)
 		fatal("out=FILE is required", NULL);

@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""Checks two merged instruction-accounting runs of the same configuration
+(scripts/qemu/insn-e2e.sh) and prints instructions per fault by world.
+
+Asserts: every fault has guest (EL1) and host kernel (EL2) instructions and
+its stage split adds up to its EL2 count; meta.json and summary.json say
+what the counts are; the guest's instructions per fault are identical in
+the two runs, fault by fault; each configuration's median host EL2
+instructions per fault differ by at most 1 %. Prints the spread seen.
+
+Usage: check_insn.py RESULTS_A RESULTS_B   (exit 0 pass, 1 fail, 2 usage)
+"""
+import csv
+import json
+import os
+import statistics
+import sys
+
+TOLERANCE = 0.01
+
+
+def load(d):
+    with open(os.path.join(d, "faults.csv")) as f:
+        rows = list(csv.DictReader(f))
+    with open(os.path.join(d, "summary.json")) as f:
+        summary = json.load(f)
+    with open(os.path.join(d, "meta.json")) as f:
+        meta = json.load(f)
+    return rows, summary, meta
+
+
+def label(run):
+    return f"{run['pattern']} {run['vcpus']}vcpu"
+
+
+def lower_median(v):
+    v = sorted(v)
+    return v[(len(v) - 1) // 2] if v else 0
+
+
+def main(argv):
+    if len(argv) != 3:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    (ra, sa, ma), (rb, sb, mb) = load(argv[1]), load(argv[2])
+    errors = []
+    for name, meta, summary in (("A", ma, sa), ("B", mb, sb)):
+        insn = meta.get("insn", {})
+        if insn.get("source") != "emulator" or "instruction counts" not in insn.get("what", ""):
+            errors.append(f"{name}: meta.json insn does not say these are emulated counts")
+        if len(summary.get("insn", [])) != len(summary["runs"]):
+            errors.append(f"{name}: summary.json insn has not one entry per run")
+    if len(ra) != len(rb):
+        errors.append(f"fault rows differ: {len(ra)} vs {len(rb)}")
+    stages = [c for c in ra[0] if c.startswith("insn_s_")] if ra else []
+    for i, r in enumerate(ra):
+        el1, el2 = int(r["insn_el1_ns"]), int(r["insn_el2_ns"])
+        if el1 <= 0 or el2 <= 0:
+            errors.append(f"A row {i}: no guest or no host kernel instructions ({el1}, {el2})")
+        if sum(int(r[s]) for s in stages) != el2:
+            errors.append(f"A row {i}: stage split {sum(int(r[s]) for s in stages)} != EL2 {el2}")
+    guest_diff = sum(1 for a, b in zip(ra, rb) if a["insn_el1_ns"] != b["insn_el1_ns"])
+    if guest_diff:
+        errors.append(f"{guest_diff} faults with different guest instruction counts")
+    worst = 0.0
+    print("instructions per fault (medians; run A), normal VM, QEMU TCG:")
+    print(f"{'config':<14} {'faults':>6} {'guest EL1':>10} {'host EL2':>10} {'host EL0':>9} "
+          f"{'EL2 B/A-1':>10} {'flagged':>7}  stages (EL2)")
+    for k, run in enumerate(sa["runs"]):
+        fa = [r for r in ra if int(r["run"]) == k]
+        fb = [r for r in rb if int(r["run"]) == k]
+        med = {c: lower_median([int(r[c]) for r in fa]) for c in ["insn_el0_ns", "insn_el1_ns",
+                                                               "insn_el2_ns"] + stages}
+        mb2 = lower_median([int(r["insn_el2_ns"]) for r in fb])
+        spread = abs(mb2 - med["insn_el2_ns"]) / med["insn_el2_ns"] if med["insn_el2_ns"] else 1
+        worst = max(worst, spread)
+        if spread > TOLERANCE:
+            errors.append(f"{label(run)}: host EL2 medians {med['insn_el2_ns']} vs {mb2} "
+                          f"differ by {spread:.2%} (> 1 %)")
+        flagged = sum(1 for r in fa if int(r["insn_flags"]))
+        split = " ".join(f"{s[7:]}={med[s]}" for s in stages if med[s])
+        print(f"{label(run):<14} {len(fa):>6} {med['insn_el1_ns']:>10} {med['insn_el2_ns']:>10} "
+              f"{med['insn_el0_ns']:>9} {spread:>10.3%} {flagged:>7}  {split}")
+    print(f"determinism: guest instructions identical in {len(ra) - guest_diff} of {len(ra)} "
+          f"faults; host EL2 medians differ by at most {worst:.3%}")
+    for e in errors:
+        print("FAIL:", e, file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
