@@ -34,6 +34,7 @@
 struct cmp_opts {
 	double fail_above;     /* percent; NAN: no gate */
 	enum stage metric;     /* STAGE_COUNT: the whole fault */
+	const char *count_metric; /* an insn_* / op_* column (emulated counts), or NULL */
 	bool ignored[REPORT_KEY_COUNT];
 	bool json;
 	unsigned bootstrap;
@@ -43,6 +44,7 @@ struct cmp_opts {
 /* One metric of one matched configuration. */
 struct cmp_row {
 	enum stage stage;      /* STAGE_COUNT: fault */
+	const char *count;     /* an instruction count column instead of a stage, or NULL */
 	size_t na, nb;
 	uint64_t med_a, med_b;
 	bool has_ratio;
@@ -58,7 +60,8 @@ static void compare_usage(FILE *out)
 		"  bootstrap 95%% CI, significance; differing counts; unmatched configurations.\n"
 		"  --fail-above PCT   exit 1 if METRIC of B is significantly more than PCT %%\n"
 		"                     above A in some configuration\n"
-		"  --metric M         fault (whole-fault median, default) or a stage name\n"
+		"  --metric M         fault (whole-fault median, default), a stage name, or an\n"
+		"                     emulated instruction count column (insn_el2_ns, op_smc, ...)\n"
 		"  --ignore LIST      key fields not to match on: vm,pattern,policy,abi,page,\n"
 		"                     size,vcpus (e.g. --ignore policy for a patched policy)\n"
 		"  --json             machine-readable output on stdout\n"
@@ -160,9 +163,14 @@ static void json_count(void *arg, const char *name, uint64_t a, uint64_t b)
 	json_end_object(w);
 }
 
+static const char *row_name(const struct cmp_row *r)
+{
+	return r->count ? r->count : metric_name(r->stage);
+}
+
 static void print_row(const struct cmp_row *r)
 {
-	printf("    %-17s %12llu %12llu ", metric_name(r->stage), (unsigned long long)r->med_a,
+	printf("    %-17s %12llu %12llu ", row_name(r), (unsigned long long)r->med_a,
 	       (unsigned long long)r->med_b);
 	if (!r->has_ratio) {
 		printf("  %s\n", !r->na && !r->nb ? "-" : !r->na ? "only in B" : !r->nb ? "only in A"
@@ -177,7 +185,7 @@ static void print_row(const struct cmp_row *r)
 static void json_row(struct json_writer *w, const struct cmp_row *r)
 {
 	json_begin_object(w);
-	json_member_string(w, "metric", metric_name(r->stage));
+	json_member_string(w, "metric", row_name(r));
 	json_member_u64(w, "n_a", r->na);
 	json_member_u64(w, "n_b", r->nb);
 	json_key(w, "median_a_ns");
@@ -192,9 +200,73 @@ static void json_row(struct json_writer *w, const struct cmp_row *r)
 	json_end_object(w);
 }
 
+/* Instruction count columns (`rme-bench insn merge`) present on both
+ * sides: medians over every fault (a count of 0 is a value), ratio CI
+ * like the stages'. Columns that are 0 everywhere on both sides are left out. */
+static int compute_count_row(const struct report_run *a, const struct report_run *b, int ia,
+			     int ib, const char *name, const struct cmp_opts *o,
+			     struct cmp_row *row)
+{
+	*row = (struct cmp_row){ .stage = STAGE_COUNT, .count = name, .na = a->n, .nb = b->n };
+	uint64_t *va = malloc((a->n ? a->n : 1) * sizeof(*va));
+	uint64_t *vb = malloc((b->n ? b->n : 1) * sizeof(*vb));
+	if (!va || !vb) {
+		free(va);
+		free(vb);
+		return -1;
+	}
+	memcpy(va, a->count[ia], a->n * sizeof(*va));
+	memcpy(vb, b->count[ib], b->n * sizeof(*vb));
+	if (row->na && row->nb &&
+	    !report_bootstrap_median_ratio(vb, row->nb, va, row->na, o->bootstrap, 0.95, o->seed,
+					   &row->ci)) {
+		row->has_ratio = true;
+		row->significant = row->ci.low > 1.0 || row->ci.high < 1.0;
+		row->regression = o->count_metric && !strcmp(o->count_metric, name) &&
+				  !isnan(o->fail_above) &&
+				  row->ci.ratio > 1.0 + o->fail_above / 100.0 && row->ci.low > 1.0;
+	}
+	row->med_a = report_median(va, row->na);
+	row->med_b = report_median(vb, row->nb);
+	free(va);
+	free(vb);
+	return 0;
+}
+
+static bool all_zero(const uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i])
+			return false;
+	return true;
+}
+
+static int compare_counts(const struct report_dir *da, const struct report_dir *db,
+			  const struct report_run *a, const struct report_run *b,
+			  const struct cmp_opts *o, struct json_writer *w, size_t *regressions,
+			  size_t *gated)
+{
+	for (size_t i = 0; i < da->n_count; i++) {
+		int ib = report_count_index(db, da->count_name[i]);
+		if (ib < 0 || (all_zero(a->count[i], a->n) && all_zero(b->count[ib], b->n)))
+			continue;
+		struct cmp_row row;
+		if (compute_count_row(a, b, (int)i, ib, da->count_name[i], o, &row))
+			return -1;
+		*regressions += row.regression;
+		*gated += o->count_metric && !strcmp(o->count_metric, row.count) && row.has_ratio;
+		if (w)
+			json_row(w, &row);
+		else
+			print_row(&row);
+	}
+	return 0;
+}
+
 /* Compare one matched pair; *regressions counts gate failures and *gated
  * the pairs in which the gate's metric could be compared at all. */
-static int compare_pair(const struct report_run *a, const struct report_run *b,
+static int compare_pair(const struct report_dir *da, const struct report_dir *db,
+			const struct report_run *a, const struct report_run *b,
 			const struct cmp_opts *o, struct json_writer *w, size_t *regressions,
 			size_t *gated)
 {
@@ -221,12 +293,14 @@ static int compare_pair(const struct report_run *a, const struct report_run *b,
 		if (compute_row(a, b, st, o, &row))
 			return -1;
 		*regressions += row.regression;
-		*gated += st == o->metric && row.has_ratio;
+		*gated += !o->count_metric && st == o->metric && row.has_ratio;
 		if (w)
 			json_row(w, &row);
 		else
 			print_row(&row);
 	}
+	if (compare_counts(da, db, a, b, o, w, regressions, gated))
+		return -1;
 	if (w) {
 		json_end_array(w);
 		json_key(w, "counts_differ");
@@ -328,6 +402,8 @@ static int parse_opts(int argc, char **argv, struct cmp_opts *o)
 		case 'M':
 			if (!strcmp(optarg, "fault")) {
 				o->metric = STAGE_COUNT;
+			} else if (!strncmp(optarg, "insn_", 5) || !strncmp(optarg, "op_", 3)) {
+				o->count_metric = optarg; /* checked against the files: gated */
 			} else if ((o->metric = stage_from_name(optarg)) == STAGE_COUNT) {
 				snprintf(err, sizeof(err), "--metric: '%s' is not fault or a stage "
 					 "(see 'rme-bench list stages')", optarg);
@@ -419,7 +495,7 @@ int cmd_compare(int argc, char **argv)
 				continue;
 			matched_a[i] = matched_b[j] = true;
 			pairs++;
-			if (compare_pair(&a.runs[i], &b.runs[j], &o, w, &regressions, &gated)) {
+			if (compare_pair(&a, &b, &a.runs[i], &b.runs[j], &o, w, &regressions, &gated)) {
 				fprintf(stderr, "rme-bench compare: out of memory\n");
 				ret = 1;
 				goto out;
@@ -452,7 +528,7 @@ int cmd_compare(int argc, char **argv)
 	if (!isnan(o.fail_above) && !gated) {
 		/* a gate that cannot fire must not pass silently */
 		fprintf(stderr, "rme-bench compare: --metric %s: no matched configuration has it on "
-			"both sides, so --fail-above cannot be checked\n", metric_name(o.metric));
+			"both sides, so --fail-above cannot be checked\n", o.count_metric ? o.count_metric : metric_name(o.metric));
 		goto out;
 	}
 	if (!isnan(o.fail_above)) {

@@ -27,11 +27,16 @@
 #include "clock/stage.h"
 #include "results/stats.h"
 
+/* Columns a results directory may add after the stages: the emulated
+ * instruction counts of `rme-bench insn merge` (insn_*, op_*). */
+#define REPORT_MAX_COUNT_COLS 64
+
 struct report_run {
 	const struct results_run_summary *sum; /* into report_dir.summary */
 	size_t n;                              /* faults (rows of faults.csv) */
 	uint64_t *total_ns;                    /* n samples, file order */
 	uint32_t *stage_ns[STAGE_COUNT];       /* n samples each, 0: no time */
+	uint64_t *count[REPORT_MAX_COUNT_COLS]; /* n samples of each count column */
 };
 
 struct report_dir {
@@ -40,7 +45,12 @@ struct report_dir {
 	struct results_summary summary;
 	struct report_run *runs; /* summary.n_runs */
 	size_t n_runs;
+	char *count_name[REPORT_MAX_COUNT_COLS]; /* insn_* / op_* columns, file order */
+	size_t n_count;
 };
+
+/* Index of count column NAME in D, or -1. */
+int report_count_index(const struct report_dir *d, const char *name);
 
 int report_load(const char *dir, struct report_dir *out, char *err, size_t err_len);
 void report_free(struct report_dir *d);

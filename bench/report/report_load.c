@@ -30,14 +30,34 @@ static int fail(char *err, size_t err_len, const char *fmt, ...)
 	return -1;
 }
 
+/* Fields of a faults.csv row: the schema's ~21 and the instruction counts. */
+#define REPORT_MAX_FIELDS 128
+
 /* Where each needed value sits in a faults.csv row. */
 struct csv_layout {
 	size_t n_fields;
 	int run, kind, total;
 	int stage[STAGE_COUNT];
+	int count[REPORT_MAX_COUNT_COLS]; /* field of report_dir.count_name[i] */
+	size_t n_count;
 };
 
-static int parse_header(char *line, struct csv_layout *lay, char *err, size_t err_len)
+/* An emulated instruction count column (`rme-bench insn merge`)? */
+static bool is_count_column(const char *name)
+{
+	return !strncmp(name, "insn_", 5) || !strncmp(name, "op_", 3);
+}
+
+int report_count_index(const struct report_dir *d, const char *name)
+{
+	for (size_t i = 0; i < d->n_count; i++)
+		if (!strcmp(d->count_name[i], name))
+			return (int)i;
+	return -1;
+}
+
+static int parse_header(struct report_dir *d, char *line, struct csv_layout *lay, char *err,
+			size_t err_len)
 {
 	*lay = (struct csv_layout){ .run = -1, .kind = -1, .total = -1 };
 	for (int s = 0; s < STAGE_COUNT; s++)
@@ -55,6 +75,9 @@ static int parse_header(char *line, struct csv_layout *lay, char *err, size_t er
 			lay->kind = idx;
 		else if (!strcmp(tok, "total_ns"))
 			lay->total = idx;
+		else if (is_count_column(tok) && lay->n_count < REPORT_MAX_COUNT_COLS &&
+			 (d->count_name[lay->n_count] = strdup(tok)))
+			lay->count[lay->n_count++] = idx;
 		/* vcpu, ipa, level, rmi_calls and later additions are not needed */
 	}
 	const char *missing = lay->run < 0 ? "run" : lay->kind < 0 ? "kind"
@@ -62,6 +85,7 @@ static int parse_header(char *line, struct csv_layout *lay, char *err, size_t er
 	for (int s = 0; !missing && s < STAGE_COUNT; s++)
 		if (lay->stage[s] < 0)
 			missing = stage_name((enum stage)s);
+	d->n_count = lay->n_count;
 	if (missing)
 		return fail(err, err_len, "faults.csv: header has no column \"%s\" "
 			    "(not a schema %d results file?)", missing, RESULTS_SCHEMA_VERSION);
@@ -107,6 +131,9 @@ static int alloc_runs(struct report_dir *d, uint64_t file_size, char *err, size_
 		for (int s = 0; s < STAGE_COUNT; s++)
 			if (!(r->stage_ns[s] = malloc((n ? n : 1) * sizeof(uint32_t))))
 				return fail(err, err_len, "out of memory");
+		for (size_t c = 0; c < d->n_count; c++)
+			if (!(r->count[c] = malloc((n ? n : 1) * sizeof(uint64_t))))
+				return fail(err, err_len, "out of memory");
 	}
 	return 0;
 }
@@ -115,7 +142,7 @@ static int alloc_runs(struct report_dir *d, uint64_t file_size, char *err, size_
 static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *line,
 		     size_t lineno, char *err, size_t err_len)
 {
-	char *fields[64];
+	char *fields[REPORT_MAX_FIELDS];
 	size_t nf = 0;
 	size_t len = strlen(line);
 	if (len == 0 || line[len - 1] != '\n')
@@ -123,7 +150,7 @@ static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *l
 			    lineno);
 	line[strcspn(line, "\r\n")] = '\0';
 	for (char *p = line;; p++) {
-		if (nf < 64)
+		if (nf < REPORT_MAX_FIELDS)
 			fields[nf] = p;
 		nf++;
 		p = strchr(p, ',');
@@ -155,6 +182,10 @@ static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *l
 				    lineno, stage_name((enum stage)s), f);
 		r->stage_ns[s][r->n] = (uint32_t)v;
 	}
+	for (size_t c = 0; c < lay->n_count; c++)
+		if (!parse_u64(fields[lay->count[c]], &r->count[c][r->n]))
+			return fail(err, err_len, "faults.csv:%zu: %s \"%s\" is not a number", lineno,
+				    d->count_name[c], fields[lay->count[c]]);
 	r->total_ns[r->n++] = total;
 	return 0;
 }
@@ -184,9 +215,9 @@ static int load_faults(struct report_dir *d, char *err, size_t err_len)
 		fail(err, err_len, "faults.csv is empty (no header)");
 		goto out;
 	}
-	if (parse_header(line, &lay, err, err_len))
+	if (parse_header(d, line, &lay, err, err_len))
 		goto out;
-	if (lay.n_fields > 64) {
+	if (lay.n_fields > REPORT_MAX_FIELDS) {
 		fail(err, err_len, "faults.csv: %zu columns, more than any schema %d file has",
 		     lay.n_fields, RESULTS_SCHEMA_VERSION);
 		goto out;
@@ -263,7 +294,11 @@ void report_free(struct report_dir *d)
 		free(d->runs[i].total_ns);
 		for (int s = 0; s < STAGE_COUNT; s++)
 			free(d->runs[i].stage_ns[s]);
+		for (size_t c = 0; c < d->n_count; c++)
+			free(d->runs[i].count[c]);
 	}
+	for (size_t c = 0; c < d->n_count; c++)
+		free(d->count_name[c]);
 	free(d->runs);
 	results_summary_free(&d->summary);
 	json_value_free(d->meta);
