@@ -25,12 +25,29 @@ for what in "${@:-build}"; do
 	esac
 done
 
+# QEMU 10 from <codename>-backports for the instruction plugin (plugin
+# API 4): the mirror comes from this machine's own apt sources.
+qemu_backports() {
+	case " $* " in *" qemu "*) ;; *) return 0 ;; esac
+	"$(dirname "$0")/qemu/insn-qemu.sh" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "deps.sh: qemu-system-aarch64 cannot run the instruction plugin; run as root" \
+			"(scripts/qemu/qemu-backports.sh installs QEMU 10)" >&2
+		return 0
+	fi
+	"$(dirname "$0")/qemu/qemu-backports.sh" ||
+		echo "deps.sh: QEMU from backports not installed (the qemu.insn test will say why)" >&2
+}
+
 missing=()
 for p in "${want[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -eq 0 ]; then
+	qemu_backports "${@:-build}"
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps.sh: missing packages: ${missing[*]}; run as root (apt-get)" >&2
@@ -44,3 +61,4 @@ case " ${missing[*]}" in *:arm64*)
 esac
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+qemu_backports "${@:-build}"

@@ -634,6 +634,84 @@ static int fig_scaling(struct plot_ctx *c)
 
 /* ---- command ---- */
 
+/* ---- figure: emulated instructions per fault by world (rme-bench insn merge) ---- */
+
+static const char *const insn_worlds[] = {
+	"insn_el0_ns", "insn_el1_ns", "insn_el2_ns", "insn_el0_realm", "insn_el1_realm",
+	"insn_el2_realm", "insn_el3_root",
+};
+#define N_INSN_WORLDS (sizeof(insn_worlds) / sizeof(insn_worlds[0]))
+
+/* Median of count column NAME over a run's faults (0 when absent). */
+static int count_median(const struct report_dir *d, const struct report_run *r, const char *name,
+			uint64_t *med)
+{
+	int i = report_count_index(d, name);
+	*med = 0;
+	if (i < 0 || !r->n)
+		return 0;
+	uint64_t *v = malloc(r->n * sizeof(*v));
+	if (!v)
+		return -1;
+	memcpy(v, r->count[i], r->n * sizeof(*v));
+	*med = report_median(v, r->n);
+	free(v);
+	return 0;
+}
+
+/* Bars per configuration (realm next to normal of the same pattern: runs
+ * sorted by pattern), stacked by world: medians of the emulated
+ * instruction counts, each world's own median, so a bar is not a fault. */
+static int fig_insn(struct plot_ctx *c)
+{
+	struct run_ref refs[MAX_REFS];
+	size_t n = 0;
+	for (size_t d = 0; d < c->n_dirs; d++)
+		for (size_t i = 0; i < c->dirs[d].n_runs && c->dirs[d].n_count; i++)
+			if (c->dirs[d].runs[i].n && n < MAX_REFS)
+				refs[n++] = (struct run_ref){ &c->dirs[d], &c->dirs[d].runs[i] };
+	if (!n)
+		return skip_figure(c, "insn", "no emulated instruction counts");
+	char path[PATH_MAX], *tmp, vars[VARS_LEN], tag[256], foot[1024], title[512];
+	FILE *f = data_open(c, "insn.dat", &tmp, path, sizeof(path));
+	if (!f)
+		return -1;
+	fprintf(f, "config");
+	for (size_t w = 0; w < N_INSN_WORLDS; w++)
+		fprintf(f, "\t%s", insn_worlds[w] + 5);
+	fputc('\n', f);
+	for (size_t k = 0; k < n; k++) /* by pattern, so realm and normal sit together */
+		for (size_t i = 0; i < n; i++) {
+			const struct results_run_summary *s = refs[i].run->sum;
+			size_t first = 0;
+			while (strcmp(refs[first].run->sum->pattern, s->pattern))
+				first++;
+			if (first != k)
+				continue;
+			char label[160];
+			run_label(c, refs[i].dir, s, label, sizeof(label));
+			fprintf(f, "\"%s %uvcpu\"", label, s->vcpus);
+			for (size_t w = 0; w < N_INSN_WORLDS; w++) {
+				uint64_t med;
+				if (count_median(refs[i].dir, refs[i].run, insn_worlds[w], &med)) {
+					atomic_file_abort(f, tmp);
+					snprintf(c->err, sizeof(c->err), "out of memory");
+					return -1;
+				}
+				fprintf(f, "\t%llu", (unsigned long long)med);
+			}
+			fputc('\n', f);
+		}
+	if (data_commit(c, f, tmp, path))
+		return -1;
+	provenance(c, refs, n, "faults.csv (insn_* columns)", tag, sizeof(tag), foot, sizeof(foot));
+	snprintf(title, sizeof(title), "Emulated instructions per fault by world (QEMU TCG: counts, "
+		 "not time) %s", tag);
+	if (vars_common(c, vars, title, foot))
+		return -1;
+	return draw(c, "insn.gp", vars, "insn");
+}
+
 static int make_dir(const char *path, char *err, size_t len)
 {
 	if (mkdir(path, 0755) != 0 && errno != EEXIST) {
@@ -759,7 +837,7 @@ int cmd_plot(int argc, char **argv)
 		goto out;
 	}
 	int (*const figures[])(struct plot_ctx *) = { fig_stages, fig_cdf, fig_overhead, fig_rmi,
-						      fig_scaling };
+						      fig_scaling, fig_insn };
 	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
 		if (figures[i](c)) {
 			fprintf(stderr, "rme-bench plot: %s\n", c->err);
