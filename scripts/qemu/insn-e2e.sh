@@ -14,6 +14,7 @@
 #   --plugin SO      the built plugin (librmeb-insn.so)
 #   --rme-bench BIN  the native rme-bench (for the merge)
 #   --keep DIR       also copy the first plugin run's merged results to DIR
+#   --full           the larger set of results/qemu-insn (tests/qemu/inside-insn.sh full)
 # Exit 0 pass, 1 fail, 2 usage or a QEMU that cannot run the plugin (one
 # line says which version and what is missing), 77 prerequisites missing.
 set -euo pipefail
@@ -21,8 +22,8 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 out=$src/build-qemu-insn cache=${RMEB_QEMU_CACHE:-$src/build-qemu-cache} pages=64 limit=1200
-plugin="" rmeb="" keep=""
-usage() { echo "usage: insn-e2e.sh --plugin SO --rme-bench BIN [--out DIR] [--cache DIR] [--pages N] [--timeout S] [--keep DIR]" >&2; exit 2; }
+plugin="" rmeb="" keep="" full=""
+usage() { echo "usage: insn-e2e.sh --plugin SO --rme-bench BIN [--out DIR] [--cache DIR] [--pages N] [--timeout S] [--keep DIR] [--full]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--plugin) plugin=$2; shift 2 ;;
@@ -32,6 +33,7 @@ while [ $# -gt 0 ]; do
 	--pages) pages=$2; shift 2 ;;
 	--timeout) limit=$2; shift 2 ;;
 	--keep) keep=$2; shift 2 ;;
+	--full) full=full; shift ;;
 	*) usage ;;
 	esac
 done
@@ -57,7 +59,7 @@ out=$(cd "$out" && pwd)
 python3 "$here/insn-stages.py" names >"$out/ksyms"
 t0=$(date +%s)
 RMEB_QEMU_ADD="$src/tests/qemu/inside-insn.sh:etc/rmeb/inside-insn.sh $out/ksyms:etc/rmeb/ksyms" \
-	"$here/build-host.sh" "$cache" "$out/host" /bin/sh /etc/rmeb/inside-insn.sh "$pages"
+	"$here/build-host.sh" "$cache" "$out/host" /bin/sh /etc/rmeb/inside-insn.sh "$pages" $full
 t1=$(date +%s)
 echo "insn-e2e.sh: assemble $((t1 - t0)) s"
 
