@@ -167,35 +167,60 @@ static int read_header_line(struct plugin_out *p, const char *line)
 	return 0;
 }
 
-/* "R" records open a new run of a guest vCPU; "S" records file under
- * the latest run of their guest vCPU. */
-static int read_plugin(const char *path, struct plugin_out *p, char *err, size_t len)
+/* Calls FN on every line of PATH (with its 1-based number) until FN
+ * returns non-zero; a file that cannot be opened is refused (2). */
+static int each_line(const char *path, int (*fn)(void *, char *, size_t), void *ctx, char *err,
+		     size_t len)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return fail(2, err, len, "cannot open the span file %s: %s", path, strerror(errno));
+		return fail(2, err, len, "cannot open %s: %s", path, strerror(errno));
 	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	int rc = 0;
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		unsigned qv, gv, vcpus;
-		lineno++;
-		if (lineno == 1 && strncmp(line, "rmeb-insn 1", 11) != 0)
-			rc = fail(2, err, len, "%s is not an rme-bench instruction span file", path);
-		else if (line[0] == 'S' && line[1] == ' ')
-			rc = add_span(p, line + 2, err, len, lineno);
-		else if (line[0] == 'R' && line[1] == ' ')
-			rc = sscanf(line + 2, "%u %u %u", &qv, &gv, &vcpus) != 3 || gv >= 64
-				     ? fail(2, err, len, "span file:%zu: not a run record", lineno)
-			     : !new_segment(&p->streams[gv], vcpus) ? fail(1, err, len, "out of memory")
-								     : 0;
-		else if (!strncmp(line, "end", 3))
-			p->ended = true;
-		else if (line[0] != 'T')
-			rc = read_header_line(p, line);
-	}
+	while (rc == 0 && getline(&line, &cap, f) >= 0)
+		rc = fn(ctx, line, ++lineno);
 	free(line);
 	fclose(f);
+	return rc;
+}
+
+struct plugin_reader {
+	struct plugin_out *p;
+	const char *path;
+	char *err;
+	size_t len;
+};
+
+/* "R" records open a new run of a guest vCPU; "S" records file under
+ * the latest run of their guest vCPU. */
+static int plugin_line(void *ctx, char *line, size_t lineno)
+{
+	struct plugin_reader *rd = ctx;
+	struct plugin_out *p = rd->p;
+	unsigned qv, gv, vcpus;
+	if (lineno == 1 && strncmp(line, "rmeb-insn 1", 11) != 0)
+		return fail(2, rd->err, rd->len, "%s is not an rme-bench instruction span file",
+			    rd->path);
+	if (line[0] == 'S' && line[1] == ' ')
+		return add_span(p, line + 2, rd->err, rd->len, lineno);
+	if (line[0] == 'R' && line[1] == ' ') {
+		if (sscanf(line + 2, "%u %u %u", &qv, &gv, &vcpus) != 3 || gv >= 64)
+			return fail(2, rd->err, rd->len, "span file:%zu: not a run record", lineno);
+		return new_segment(&p->streams[gv], vcpus) ? 0 : fail(1, rd->err, rd->len,
+									 "out of memory");
+	}
+	if (!strncmp(line, "end", 3))
+		p->ended = true;
+	else if (line[0] != 'T')
+		return read_header_line(p, line);
+	return 0;
+}
+
+static int read_plugin(const char *path, struct plugin_out *p, char *err, size_t len)
+{
+	struct plugin_reader rd = { p, path, err, len };
+	int rc = each_line(path, plugin_line, &rd, err, len);
 	if (rc)
 		return rc;
 	if (!p->ended)
@@ -238,50 +263,66 @@ static bool nth_u(const char *line, int pos, unsigned *out)
 	return true;
 }
 
+struct rows_reader {
+	struct results_rows *r;
+	const char *path;
+	char *err;
+	size_t len, alloc;
+	int prun, pvcpu;
+};
+
+static int grow_rows(struct rows_reader *rd)
+{
+	struct results_rows *r = rd->r;
+	if (r->n < rd->alloc)
+		return 0;
+	size_t alloc = rd->alloc ? 2 * rd->alloc : 1024;
+	char **l = realloc(r->line, alloc * sizeof(*l));
+	if (l)
+		r->line = l;
+	unsigned *a = l ? realloc(r->run, alloc * sizeof(*a)) : NULL;
+	if (a)
+		r->run = a;
+	unsigned *b = a ? realloc(r->vcpu, alloc * sizeof(*b)) : NULL;
+	if (!b)
+		return fail(1, rd->err, rd->len, "out of memory");
+	r->vcpu = b;
+	rd->alloc = alloc;
+	return 0;
+}
+
+static int rows_line(void *ctx, char *line, size_t lineno)
+{
+	struct rows_reader *rd = ctx;
+	struct results_rows *r = rd->r;
+	if (!r->header) {
+		if (!(r->header = strdup(line)))
+			return fail(1, rd->err, rd->len, "out of memory");
+		rd->prun = field_pos(line, "run");
+		rd->pvcpu = field_pos(line, "vcpu");
+		if (rd->prun < 0 || rd->pvcpu < 0)
+			return fail(2, rd->err, rd->len, "%s: no run/vcpu columns", rd->path);
+		if (field_pos(line, "insn_el2_ns") >= 0)
+			return fail(2, rd->err, rd->len, "%s already has instruction columns "
+				    "(merged before?)", rd->path);
+		return 0;
+	}
+	int rc = grow_rows(rd);
+	if (rc)
+		return rc;
+	if (!nth_u(line, rd->prun, &r->run[r->n]) || !nth_u(line, rd->pvcpu, &r->vcpu[r->n]))
+		return fail(2, rd->err, rd->len, "%s:%zu: no run/vcpu number", rd->path, lineno);
+	line[strcspn(line, "\n")] = '\0';
+	if (!(r->line[r->n] = strdup(line)))
+		return fail(1, rd->err, rd->len, "out of memory");
+	r->n++;
+	return 0;
+}
+
 static int read_rows(const char *path, struct results_rows *r, char *err, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return fail(2, err, len, "cannot open %s: %s", path, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0, alloc = 0;
-	int rc = 0, prun = -1, pvcpu = -1;
-	while (rc == 0 && getline(&line, &cap, f) >= 0) {
-		if (!r->header) {
-			r->header = strdup(line);
-			prun = field_pos(line, "run");
-			pvcpu = field_pos(line, "vcpu");
-			if (prun < 0 || pvcpu < 0)
-				rc = fail(2, err, len, "%s: no run/vcpu columns", path);
-			else if (field_pos(line, "insn_el2_ns") >= 0)
-				rc = fail(2, err, len, "%s already has instruction columns "
-					  "(merged before?)", path);
-			continue;
-		}
-		if (r->n == alloc) {
-			alloc = alloc ? 2 * alloc : 1024;
-			char **l = realloc(r->line, alloc * sizeof(*l));
-			unsigned *a = l ? realloc(r->run, alloc * sizeof(*a)) : NULL;
-			if (l)
-				r->line = l;
-			if (a)
-				r->run = a;
-			unsigned *b = a ? realloc(r->vcpu, alloc * sizeof(*b)) : NULL;
-			if (!b) {
-				rc = fail(1, err, len, "out of memory");
-				break;
-			}
-			r->vcpu = b;
-		}
-		if (!nth_u(line, prun, &r->run[r->n]) || !nth_u(line, pvcpu, &r->vcpu[r->n])) {
-			rc = fail(2, err, len, "%s:%zu: no run/vcpu number", path, r->n + 2);
-			break;
-		}
-		line[strcspn(line, "\n")] = '\0';
-		r->line[r->n++] = strdup(line);
-	}
-	free(line);
-	fclose(f);
+	struct rows_reader rd = { .r = r, .path = path, .err = err, .len = len };
+	int rc = each_line(path, rows_line, &rd, err, len);
 	if (!rc && !r->header)
 		rc = fail(2, err, len, "%s is empty", path);
 	return rc;
