@@ -528,7 +528,8 @@ int cmd_compare(int argc, char **argv)
 	if (!isnan(o.fail_above) && !gated) {
 		/* a gate that cannot fire must not pass silently */
 		fprintf(stderr, "rme-bench compare: --metric %s: no matched configuration has it on "
-			"both sides, so --fail-above cannot be checked\n", o.count_metric ? o.count_metric : metric_name(o.metric));
+			"both sides, so --fail-above cannot be checked\n",
+			o.count_metric ? o.count_metric : metric_name(o.metric));
 		goto out;
 	}
 	if (!isnan(o.fail_above)) {

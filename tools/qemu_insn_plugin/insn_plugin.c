@@ -383,8 +383,8 @@ static void print_header(void)
 
 static void first_vcpu(qemu_plugin_id_t id, unsigned int vcpu)
 {
+	pthread_mutex_lock(&P.lock); /* vCPU threads start concurrently */
 	vcpu_init(id, vcpu);
-	pthread_mutex_lock(&P.lock);
 	static bool printed;
 	if (!printed) {
 		print_header();
