@@ -659,34 +659,26 @@ static int count_median(const struct report_dir *d, const struct report_run *r, 
 	return 0;
 }
 
-/* Bars per configuration (realm next to normal of the same pattern: runs
- * sorted by pattern), stacked by world: medians of the emulated
- * instruction counts, each world's own median, so a bar is not a fault. */
-static int fig_insn(struct plot_ctx *c)
+/* One data file per host page size: bars per configuration (realm next to
+ * normal of the same pattern: runs grouped by pattern), stacked by world. */
+static int insn_data(struct plot_ctx *c, const char *page, const struct run_ref *refs, size_t n)
 {
-	struct run_ref refs[MAX_REFS];
-	size_t n = 0;
-	for (size_t d = 0; d < c->n_dirs; d++)
-		for (size_t i = 0; i < c->dirs[d].n_runs && c->dirs[d].n_count; i++)
-			if (c->dirs[d].runs[i].n && n < MAX_REFS)
-				refs[n++] = (struct run_ref){ &c->dirs[d], &c->dirs[d].runs[i] };
-	if (!n)
-		return skip_figure(c, "insn", "no emulated instruction counts");
-	char path[PATH_MAX], *tmp, vars[VARS_LEN], tag[256], foot[1024], title[512];
-	FILE *f = data_open(c, "insn.dat", &tmp, path, sizeof(path));
+	char path[PATH_MAX], name[64], *tmp;
+	snprintf(name, sizeof(name), "insn_%s.dat", page);
+	FILE *f = data_open(c, name, &tmp, path, sizeof(path));
 	if (!f)
 		return -1;
 	fprintf(f, "config");
 	for (size_t w = 0; w < N_INSN_WORLDS; w++)
 		fprintf(f, "\t%s", insn_worlds[w] + 5);
 	fputc('\n', f);
-	for (size_t k = 0; k < n; k++) /* by pattern, so realm and normal sit together */
+	for (size_t k = 0; k < n; k++)
 		for (size_t i = 0; i < n; i++) {
 			const struct results_run_summary *s = refs[i].run->sum;
 			size_t first = 0;
 			while (strcmp(refs[first].run->sum->pattern, s->pattern))
 				first++;
-			if (first != k)
+			if (first != k || strcmp(s->page, page))
 				continue;
 			char label[160];
 			run_label(c, refs[i].dir, s, label, sizeof(label));
@@ -702,12 +694,42 @@ static int fig_insn(struct plot_ctx *c)
 			}
 			fputc('\n', f);
 		}
-	if (data_commit(c, f, tmp, path))
-		return -1;
+	return data_commit(c, f, tmp, path);
+}
+
+/* Medians of the emulated instruction counts per world, one panel per
+ * host page size (a 2 MiB fault zeroes 512 times the memory). */
+static int fig_insn(struct plot_ctx *c)
+{
+	struct run_ref refs[MAX_REFS];
+	char pages[8][16], page_words[128] = "";
+	size_t n = 0, n_pages = 0;
+	for (size_t d = 0; d < c->n_dirs; d++)
+		for (size_t i = 0; i < c->dirs[d].n_runs && c->dirs[d].n_count; i++) {
+			const struct report_run *r = &c->dirs[d].runs[i];
+			if (!r->n || n == MAX_REFS)
+				continue;
+			refs[n++] = (struct run_ref){ &c->dirs[d], r };
+			size_t k = 0;
+			while (k < n_pages && strcmp(pages[k], r->sum->page))
+				k++;
+			if (k == n_pages && n_pages < 8)
+				snprintf(pages[n_pages++], 16, "%s", r->sum->page);
+		}
+	if (!n)
+		return skip_figure(c, "insn", "no emulated instruction counts");
+	for (size_t p = 0; p < n_pages; p++) {
+		if (insn_data(c, pages[p], refs, n))
+			return -1;
+		set_add(page_words, sizeof(page_words), pages[p]);
+	}
+	for (char *q = page_words; (q = strchr(q, ',')); )
+		*q = ' ';
+	char vars[VARS_LEN], tag[256], foot[1024], title[512];
 	provenance(c, refs, n, "faults.csv (insn_* columns)", tag, sizeof(tag), foot, sizeof(foot));
 	snprintf(title, sizeof(title), "Emulated instructions per fault by world (QEMU TCG: counts, "
 		 "not time) %s", tag);
-	if (vars_common(c, vars, title, foot))
+	if (vars_common(c, vars, title, foot) || gp_var_str(vars, VARS_LEN, "pages", page_words))
 		return -1;
 	return draw(c, "insn.gp", vars, "insn");
 }

@@ -23,6 +23,7 @@ static const char *const world_cols[WORLD_COLS] = {
 	"insn_el1_realm", "insn_el2_realm", "insn_el3_root",
 };
 #define FLAG_INTERRUPTED 4u /* an IRQ/FIQ/SError was taken inside the span */
+#define FLAG_WAITED 8u      /* a WFE ran inside the span: it waited for another CPU */
 
 struct span {
 	unsigned qvcpu, gvcpu, seq, flags;
@@ -334,7 +335,7 @@ struct out_cols { /* what the results get, as plugin column indexes */
 	const char *name[MAX_COLS];
 	int src[MAX_COLS];  /* plugin column, or -1: computed */
 	size_t n;
-	int el2, stage_first, stage_n, exc_sync, exc_irq, exc_fiq, exc_serror;
+	int el2, stage_first, stage_n, exc_sync, exc_irq, exc_fiq, exc_serror, wfe;
 };
 
 static void add_col(struct out_cols *c, const char *name, int src)
@@ -372,8 +373,10 @@ static int plan_columns(const struct plugin_out *p, struct out_cols *c, char *er
 	c->exc_irq = col_index(p, "exc_irq");
 	c->exc_fiq = col_index(p, "exc_fiq");
 	c->exc_serror = col_index(p, "exc_serror");
-	if (c->exc_irq < 0 || c->exc_fiq < 0 || c->exc_serror < 0 || c->src[c->n - 3] < 0)
-		return fail(2, err, len, "span file: no exc_* columns");
+	c->wfe = col_index(p, "op_wfe");
+	if (c->exc_irq < 0 || c->exc_fiq < 0 || c->exc_serror < 0 || c->src[c->n - 3] < 0 ||
+	    c->wfe < 0)
+		return fail(2, err, len, "span file: no exc_* or op_wfe columns");
 	return 0;
 }
 
@@ -386,7 +389,7 @@ static uint64_t out_value(const struct out_cols *c, size_t col, const struct spa
 	if (!strcmp(name, "insn_exc_async"))
 		return async;
 	if (!strcmp(name, "insn_flags"))
-		return s->flags | (async ? FLAG_INTERRUPTED : 0);
+		return s->flags | (async ? FLAG_INTERRUPTED : 0) | (s->v[c->wfe] ? FLAG_WAITED : 0);
 	uint64_t staged = 0; /* insn_s_el2_other */
 	for (int i = 0; i < c->stage_n; i++)
 		staged += s->v[c->src[c->stage_first + i]];
@@ -574,7 +577,8 @@ static void meta_extra(struct json_writer *w, const void *arg)
 	json_member_string(w, "stages_missing", a->p->missing ? a->p->missing : "-");
 	json_member_string(w, "insn_flags", "1: span ended on another QEMU vCPU; 2: no begin "
 			   "marker; 4: an interrupt was taken inside the span (its handler's "
-			   "instructions are in the counts)");
+			   "instructions are in the counts); 8: a WFE ran inside the span (it waited "
+			   "for another CPU, e.g. a contended lock: the count depends on timing)");
 	json_end_object(w);
 }
 

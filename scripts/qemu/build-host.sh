@@ -13,7 +13,9 @@
 #      e.g. a `git archive HEAD` copy while others edit the working tree.
 #      RMEB_QEMU_TARGETS  more arm64 targets to build and put in /bin
 #      (e.g. kvm_touch from tests/qemu); RMEB_QEMU_ADD "SRC:DEST ..." more
-#      files to copy into the initramfs.
+#      files to copy into the initramfs. RMEB_QEMU_ARM64_BUILD  the arm64
+#      build directory (default OUT_DIR/build-arm64): callers that assemble
+#      several hosts from one tree share it (one at a time).
 # Exit 1 when a step fails (the message names it), 2 on bad usage.
 set -euo pipefail
 
@@ -44,7 +46,7 @@ kernel=$(ls "$root"/boot/vmlinuz-* 2>/dev/null | head -n1)
 # The arm64 build, with the same -Werror as every other build. It lives
 # under OUT_DIR, not the shared cache: a CMake build directory belongs to
 # one source tree.
-arm=$out/build-arm64
+arm=${RMEB_QEMU_ARM64_BUILD:-$out/build-arm64}
 cmake -S "$src" -B "$arm" -DCMAKE_TOOLCHAIN_FILE="$src/cmake/aarch64-linux-gnu.cmake" \
 	-DRMEB_TESTS=qemu \
 	>"$out/arm64-configure.log" 2>&1 || die "configuring the arm64 build failed: see $out/arm64-configure.log"
