@@ -1,8 +1,9 @@
 /*
  * A64 instruction classes that cost beyond their count on hardware: TLB
  * invalidation (broadcast or local; by VA, by IPA, all, and the RME GPT
- * invalidations RPAOS, RPALOS, PAALLOS, PAALL), barriers (DSB, ISB), cache maintenance (DC
- * ZVA, DC by VA, by set/way, and the RME DC by PA: CIPAPA, CIGDPAPA),
+ * invalidations RPAOS, RPALOS, PAALLOS, PAALL), barriers (DSB, ISB),
+ * cache maintenance (DC ZVA, DC by VA, by set/way, and the RME DC by PA:
+ * CIPAPA, CIGDPAPA),
  * exception generation and return (SMC, HVC, SVC, ERET), MSR to the
  * translation and GPT control registers, WFI/WFE; and the rme-bench
  * marker HINTs.
