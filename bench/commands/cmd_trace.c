@@ -258,50 +258,86 @@ static int load_guest_pages(const char *dir, uint64_t **out, size_t *n)
 	return 0;
 }
 
-/*
- * Keep the faults at pages the guest timed; count the others and the
- * guest's pages no kernel fault explains. 0, or -1 with a message.
- */
-static int match_guest(const char *dir, struct fault_record *faults, size_t *n,
-		       uint64_t *outside, uint64_t *unmatched)
-{
+/* --match-guest: the guest's pages, and which of them a kernel fault explained. */
+struct guest_match {
 	uint64_t *pages;
 	size_t n_pages;
-	if (load_guest_pages(dir, &pages, &n_pages))
+	bool *seen;
+	uint64_t outside; /* kernel faults at no page the guest timed */
+};
+
+static void guest_match_free(struct guest_match *m)
+{
+	free(m->pages);
+	free(m->seen);
+}
+
+static int guest_match_load(const char *dir, struct guest_match *m)
+{
+	*m = (struct guest_match){ 0 };
+	if (load_guest_pages(dir, &m->pages, &m->n_pages))
 		return -1;
-	bool *seen = calloc(n_pages, sizeof(*seen));
-	if (!seen) {
-		free(pages);
+	m->seen = calloc(m->n_pages, sizeof(*m->seen));
+	if (!m->seen) {
+		guest_match_free(m);
 		return -1;
 	}
-	size_t kept = 0;
+	return 0;
+}
+
+/* The correlator's filter: keep a fault at a page the guest timed. */
+static bool guest_match_keep(void *ctx, const struct fault_record *r)
+{
+	struct guest_match *m = ctx;
+	uint64_t page = r->ipa & ~0xfffull;
 	/* The guest names a page by its GPA; the kernel reports a realm's
 	 * unprotected accesses at the alias IPA, the GPA with the top IPA bit
 	 * set. An IPA above every page the guest timed is such an alias: its
 	 * top set bit is the alias bit. */
-	uint64_t highest = n_pages ? pages[n_pages - 1] : 0;
-	for (size_t i = 0; i < *n; i++) {
-		uint64_t page = faults[i].ipa & ~0xfffull;
-		if (page > highest && page)
-			page &= ~(1ull << (63 - __builtin_clzll(page)));
-		uint64_t *hit = bsearch(&page, pages, n_pages, sizeof(*pages), cmp_u64);
-		if (!hit) {
-			(*outside)++;
-			continue;
-		}
-		seen[hit - pages] = true;
-		faults[kept++] = faults[i];
+	if (page > m->pages[m->n_pages - 1] && page)
+		page &= ~(1ull << (63 - __builtin_clzll(page)));
+	uint64_t *hit = bsearch(&page, m->pages, m->n_pages, sizeof(*m->pages), cmp_u64);
+	if (!hit) {
+		m->outside++;
+		return false;
 	}
-	*n = kept;
-	for (size_t i = 0; i < n_pages; i++)
-		*unmatched += !seen[i];
-	free(seen);
-	free(pages);
-	return 0;
+	m->seen[hit - m->pages] = true;
+	return true;
+}
+
+static uint64_t guest_match_unmatched(const struct guest_match *m)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < m->n_pages; i++)
+		n += !m->seen[i];
+	return n;
 }
 
 /* Write the correlated faults as one run of a results directory. */
-static int write_results(const struct trace_opts *o, struct tracefs_corr *c, const char *clock,
+/* Per-command RMI counts under the sim's names (PREFIX + RMI_<COMMAND>),
+ * appended from index *N on; NAMES holds the strings. */
+#define TRACE_COUNT_NAMES (3 * TRACEFS_RMI_FIDS)
+static void fid_counts(const uint64_t *fids, const char *abi, const char *prefix,
+		       char names[][64], struct results_count *counts, size_t *n)
+{
+	enum rmi_abi rabi = abi && !strcmp(abi, "1.0") ? RMI_ABI_1_0 : RMI_ABI_2_0;
+	for (size_t i = 0; i < TRACEFS_RMI_FIDS && *n < TRACE_COUNT_NAMES; i++) {
+		if (!fids[i])
+			continue;
+		uint64_t fid = TRACEFS_RMI_FID_BASE + i;
+		const char *name = rmi_cmd_name(rabi, fid);
+		if (name)
+			snprintf(names[*n], sizeof(names[0]), "%sRMI_%s", prefix, name);
+		else
+			snprintf(names[*n], sizeof(names[0]), "%sRMI_FID_%#llx", prefix,
+				 (unsigned long long)fid);
+		counts[*n] = (struct results_count){ names[*n], fids[i] };
+		(*n)++;
+	}
+}
+
+static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
+			 const struct guest_match *gm, const char *clock,
 			 const char *missing, const char *notes, unsigned resolution_ns,
 			 uint64_t overruns, uint64_t wall_ns, int argc,
 			 char **argv)
@@ -328,14 +364,6 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 		return 1;
 	}
 
-	/* Like for like with the guest's (and the sim's) view of the pattern. */
-	uint64_t outside = 0, unmatched = 0;
-	if (o->match_guest &&
-	    match_guest(o->match_guest, faults, &n, &outside, &unmatched)) {
-		free(faults);
-		return 2; /* the --match-guest argument */
-	}
-
 	/* The tracefs clock as the run's time source. */
 	struct stage_clock_info clk = { .source = "tracefs", .ticks_per_ns = 1.0,
 					.resolution_ns = resolution_ns, .freq_hz = 1000000000ull,
@@ -354,44 +382,45 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c, con
 	}
 	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
 	const char *platform = tracefs_platform_note();
-	struct results_extra extra[] = {
+	bool counted = st->smc_in_faults || st->smc_filtered || st->smc_elsewhere || o->rmi_sites;
+	/* RMI calls by command, under the sim's count names (RMI_<COMMAND>):
+	 * the kept faults' only, so that they add up to rmi_calls; the calls of
+	 * the faults --match-guest dropped and those in no fault under keys of
+	 * their own in extra. */
+	static char names[TRACE_COUNT_NAMES][64];
+	struct results_count counts[TRACE_COUNT_NAMES];
+	size_t n_counts = 0, n_apart;
+	fid_counts(tracefs_corr_rmi_counts(c), o->abi, "", names, counts, &n_counts);
+	n_apart = n_counts;
+	fid_counts(tracefs_corr_rmi_counts_filtered(c), o->abi, "outside_guest_touches.", names,
+		   counts, &n_apart);
+	fid_counts(tracefs_corr_rmi_counts_outside(c), o->abi, "outside_faults.", names, counts,
+		   &n_apart);
+	struct results_extra extra[16 + TRACE_COUNT_NAMES] = {
 		{ "other_exits", (double)st->other_exits },
 		{ "dropped_spans", (double)st->unbalanced },
 		{ "lost_event_markers", (double)st->lost_lines },
 		{ "ring_buffer_overruns", (double)overruns },
-		{ "kernel_faults_outside_guest_touches", o->match_guest ? (double)outside : NAN },
-		{ "guest_touches_without_kernel_fault", o->match_guest ? (double)unmatched : NAN },
+		{ "kernel_faults_outside_guest_touches", gm ? (double)gm->outside : NAN },
+		{ "guest_touches_without_kernel_fault", gm ? (double)guest_match_unmatched(gm) : NAN },
 		/* RMI counts: NaN when no SMC site was probed (not "zero calls"). */
-		{ "rmi_calls_counted", st->smc_in_faults || o->rmi_sites ? 1 : NAN },
-		{ "rmi_calls_outside_faults", (double)st->smc_elsewhere },
+		{ "rmi_calls_counted", counted ? 1 : NAN },
+		{ "rmi_calls_outside_faults", counted ? (double)st->smc_elsewhere : NAN },
+		{ "rmi_calls_outside_guest_touches",
+		  counted && gm ? (double)st->smc_filtered : NAN },
+		{ "rmi_calls_joined_to_ripas_change", counted ? (double)st->smc_joined_ripas : NAN },
 		{ "smc_events_not_rmi", (double)st->smc_foreign_fid },
 	};
-	/* RMI calls by command, under the sim's count names (RMI_<COMMAND>). */
-	struct results_count counts[TRACEFS_RMI_FIDS];
-	char names[TRACEFS_RMI_FIDS][48];
-	size_t n_counts = 0;
-	const uint64_t *fids = tracefs_corr_rmi_counts(c);
-	enum rmi_abi rabi = o->abi && !strcmp(o->abi, "1.0") ? RMI_ABI_1_0 : RMI_ABI_2_0;
-	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++) {
-		if (!fids[i])
-			continue;
-		uint64_t fid = TRACEFS_RMI_FID_BASE + i;
-		const char *name = rmi_cmd_name(rabi, fid);
-		if (name)
-			snprintf(names[n_counts], sizeof(names[0]), "RMI_%s", name);
-		else
-			snprintf(names[n_counts], sizeof(names[0]), "RMI_FID_%#llx",
-				 (unsigned long long)fid);
-		counts[n_counts] = (struct results_count){ names[n_counts], fids[i] };
-		n_counts++;
-	}
+	size_t n_extra = 11;
+	for (size_t i = n_counts; i < n_apart; i++)
+		extra[n_extra++] = (struct results_extra){ counts[i].name, (double)counts[i].count };
 	struct results_run run = {
 		.vm = o->vm == TRACEFS_VM_REALM ? "realm" : "normal",
 		.pattern = o->pattern, .policy = o->policy, .abi = o->abi, .page = o->page,
 		.size = o->size, .vcpus = (uint32_t)nv, .faults = faults, .n_faults = n,
 		.dropped_faults = dropped, .total_ns = wall_ns, .source = RESULTS_SOURCE_REAL_VM,
 		.counts = counts, .n_counts = n_counts,
-		.extra = extra, .n_extra = sizeof(extra) / sizeof(extra[0]),
+		.extra = extra, .n_extra = n_extra,
 	};
 	int ok = results_meta_add_string(w, "stage_timing", "tracefs kprobes + kvm tracepoints",
 					 err, sizeof(err)) == 0 &&
@@ -475,16 +504,24 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 	}
 	struct tracefs_plan plan;
 	tracefs_plan_assume_all(o->vm, &plan);
+	/* Like for like with the guest's (and the sim's) view of the pattern. */
+	struct guest_match gm;
+	if (o->match_guest && guest_match_load(o->match_guest, &gm))
+		return 2;
 	struct tracefs_corr *c = tracefs_corr_create(&plan, NULL, 0);
-	if (!c)
+	if (!c) {
+		if (o->match_guest)
+			guest_match_free(&gm);
 		return 1;
+	}
+	if (o->match_guest)
+		tracefs_corr_set_filter(c, guest_match_keep, &gm);
 	char err[512];
 	size_t n_ts = 0;
 	struct tracefs_raw_ts *ts = NULL;
-	if (o->raw && read_raw_file(o->raw, &ts, &n_ts)) {
-		tracefs_corr_destroy(c);
-		return 2;
-	}
+	int rc = 2;
+	if (o->raw && read_raw_file(o->raw, &ts, &n_ts))
+		goto out;
 	tracefs_corr_use_ns(c, ts, n_ts);
 	enum tracefs_status st = tracefs_corr_feed_file(c, o->argv[0], err, sizeof(err));
 	const struct tracefs_corr_stats *cs = tracefs_corr_stats(c);
@@ -492,19 +529,19 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 		fprintf(stderr, "rme-bench trace ingest: %s does not match %s line for line "
 				"(%llu of %zu timestamps used)\n", o->raw, o->argv[0],
 			(unsigned long long)cs->ns_events, n_ts);
-		free(ts);
-		tracefs_corr_destroy(c);
-		return 2;
+		goto out;
 	}
-	int rc;
 	if (st)
 		rc = st == TRACEFS_EIO || st == TRACEFS_EPARSE ? (fprintf(stderr,
 			"rme-bench trace ingest: %s\n", err), 2) : fail_status("ingest", st, err);
 	else
-		rc = write_results(o, c, "unknown (ingested)", "", "", o->raw ? 1 : 1000, 0, 0,
-				   argc, argv);
+		rc = write_results(o, c, o->match_guest ? &gm : NULL, "unknown (ingested)", "", "",
+				   o->raw ? 1 : 1000, 0, 0, argc, argv);
+out:
 	free(ts);
 	tracefs_corr_destroy(c);
+	if (o->match_guest)
+		guest_match_free(&gm);
 	return rc;
 }
 
@@ -598,13 +635,22 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		fprintf(stderr, "rme-bench trace record: WARNING: the ring buffer lost %llu events: "
 				"faults are missing from the results (raise --buffer-kb)\n",
 			(unsigned long long)tracefs_session_overruns(s));
+	/* The guest's results exist now that CMD has ended. */
+	struct guest_match gm;
+	if (o->match_guest && guest_match_load(o->match_guest, &gm)) {
+		tracefs_session_close(s);
+		return 2;
+	}
 	struct tracefs_corr *c = tracefs_corr_create(tracefs_session_plan(s), NULL, 0);
+	if (c && o->match_guest)
+		tracefs_corr_set_filter(c, guest_match_keep, &gm);
 	if (!st && c)
 		st = tracefs_session_collect(s, c, err, sizeof(err));
 	if (st)
 		fprintf(stderr, "rme-bench trace record: %s\n", err);
 	else if (c)
-		rc = write_results(o, c, tracefs_session_clock(s), missing, notes,
+		rc = write_results(o, c, o->match_guest ? &gm : NULL, tracefs_session_clock(s),
+				   missing, notes,
 				   tracefs_session_resolution_ns(s), tracefs_session_overruns(s), wall,
 				   argc, argv);
 	if (rc == 0 && o->keep_trace) {
@@ -619,6 +665,8 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 	}
 	tracefs_corr_destroy(c);
 	tracefs_session_close(s);
+	if (o->match_guest)
+		guest_match_free(&gm);
 	return rc;
 }
 

@@ -55,6 +55,23 @@ grep -q '"faults": 3,' "$work/rv14/summary.json" &&
 	grep -q '"RMI_GRANULE_RANGE_DELEGATE"' "$work/rv14/summary.json" &&
 	grep -q '"RMI_RTT_UNPROT_MAP"' "$work/rv14/summary.json" ||
 	{ echo "FAIL: realm v14 RMI counts / alias match"; fails=$((fails + 1)); }
+# By-command counts cover the kept faults only (sum = rmi_calls); the
+# dropped faults' calls and the calls in exits that are no fault (the
+# synthetic spans of realm_v14_other_spans.trace) under keys of their own.
+cat "$fix/realm_v14.trace" "$fix/realm_v14_other_spans.trace" >"$work/other.trace"
+expect 0 "ingest with calls outside faults" "$bin" trace ingest --vm realm \
+	--match-guest "$work/rguest" --out "$work/rother" "$work/other.trace"
+python3 - "$work/rother/summary.json" <<'PY' || { echo "FAIL: counts outside faults"; fails=$((fails + 1)); }
+import json, sys
+run = json.load(open(sys.argv[1]))["runs"][0]
+x = run["extra"]
+assert sum(run["counts"].values()) == run["rmi_calls"], (run["counts"], run["rmi_calls"])
+assert x["rmi_calls_outside_faults"] == 2, x
+assert x["outside_faults.RMI_RTT_DATA_UNMAP"] == 1, x
+assert x["outside_faults.RMI_GRANULE_RANGE_UNDELEGATE"] == 1, x
+assert x["rmi_calls_outside_guest_touches"] == sum(
+    v for k, v in x.items() if k.startswith("outside_guest_touches.")) > 0, x
+PY
 expect 2 "ingest of text that is not a trace" "$bin" trace ingest --out "$work/x" "$fix/../cli_test.sh"
 grep -q "not in the kernel's trace format" "$work/err" || { echo "FAIL: message"; fails=$((fails + 1)); }
 expect 2 "ingest of a missing file" "$bin" trace ingest --out "$work/x" "$work/absent"

@@ -322,6 +322,71 @@ static void test_realm_rmi_calls(void)
 	tracefs_corr_destroy(c);
 }
 
+static uint64_t sum_counts(const uint64_t *n)
+{
+	uint64_t sum = 0;
+	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++)
+		sum += n[i];
+	return sum;
+}
+
+static uint64_t sum_rmi_calls(const struct tracefs_corr *c)
+{
+	uint64_t sum = 0;
+	for (size_t v = 0; v < tracefs_corr_vcpus(c); v++) {
+		const struct fault_log *log = tracefs_corr_log(c, v);
+		for (size_t i = 0; i < fault_log_count(log); i++)
+			sum += fault_log_get(log, i)->rmi_calls;
+	}
+	return sum;
+}
+
+/* Keep faults whose IPA is not 0x42001000 (and, with it, count them). */
+static bool keep_not_42001000(void *ctx, const struct fault_record *r)
+{
+	(void)ctx;
+	return (r->ipa & ~0xfffull) != 0x42001000;
+}
+
+/* RMI calls outside fault spans are kept and counted apart; a RIPAS
+ * change's completion joins its record; a filter's dropped faults keep
+ * their calls apart too: the kept counts add up to the kept rmi_calls. */
+static void test_realm_rmi_calls_elsewhere(bool filter)
+{
+	struct tracefs_plan plan;
+	tracefs_plan_assume_all(TRACEFS_VM_REALM, &plan);
+	struct tracefs_corr *c = tracefs_corr_create(&plan, NULL, 0);
+	CHECK(c != NULL);
+	if (!c)
+		return;
+	if (filter)
+		tracefs_corr_set_filter(c, keep_not_42001000, NULL);
+	char path[512], err[256] = "";
+	snprintf(path, sizeof(path), "%s/realm_v14.trace", FIXTURES);
+	CHECK(tracefs_corr_feed_file(c, path, err, sizeof(err)) == TRACEFS_OK);
+	snprintf(path, sizeof(path), "%s/realm_v14_other_spans.trace", FIXTURES);
+	CHECK(tracefs_corr_feed_file(c, path, err, sizeof(err)) == TRACEFS_OK);
+	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
+	const uint64_t *out = tracefs_corr_rmi_counts_outside(c);
+	CHECK_EQ_U64(st->smc_elsewhere, 2);
+	CHECK_EQ_U64(out[0xC40001F6 - TRACEFS_RMI_FID_BASE], 1); /* RTT_DATA_UNMAP */
+	CHECK_EQ_U64(out[0xC40001F2 - TRACEFS_RMI_FID_BASE], 1); /* GRANULE_RANGE_UNDELEGATE */
+	CHECK_EQ_U64(sum_counts(out), 2);
+	CHECK_EQ_U64(st->smc_joined_ripas, 1);
+	CHECK_EQ_U64(st->faults, filter ? 5 : 6);
+	CHECK_EQ_U64(st->filtered, filter ? 1 : 0);
+	CHECK_EQ_U64(st->smc_filtered, filter ? 2 : 0); /* 0x42001000: DELEGATE + DATA_MAP */
+	CHECK_EQ_U64(st->smc_in_faults, filter ? 11 : 13);
+	CHECK_EQ_U64(sum_counts(tracefs_corr_rmi_counts(c)), st->smc_in_faults);
+	CHECK_EQ_U64(sum_counts(tracefs_corr_rmi_counts_filtered(c)), st->smc_filtered);
+	CHECK_EQ_U64(sum_rmi_calls(c), st->smc_in_faults);
+	CHECK_EQ_U64(tracefs_corr_rmi_counts(c)[0xC4000169 - TRACEFS_RMI_FID_BASE], 1);
+	struct fault_log *log = tracefs_corr_log(c, 0);
+	const struct fault_record *last = log ? fault_log_get(log, fault_log_count(log) - 1) : NULL;
+	CHECK(last && last->kind == FAULT_RIPAS_CHANGE && last->rmi_calls == 1);
+	tracefs_corr_destroy(c);
+}
+
 /* Site files: SYMBOL+0xOFF with an optional constant FID; anything else is
  * refused with the line named. */
 static void test_smc_sites(void)
@@ -539,6 +604,8 @@ static void test_session_on_fake_root(void)
 int main(void)
 {
 	test_realm_rmi_calls();
+	test_realm_rmi_calls_elsewhere(false);
+	test_realm_rmi_calls_elsewhere(true);
 	test_smc_sites();
 	snprintf(tmp_root, sizeof(tmp_root), "%s/rmeb-tracefs-XXXXXX",
 		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");

@@ -35,6 +35,11 @@ struct thread {
 	int depth;
 	struct fault_record rec;
 	uint32_t span_fids[TRACEFS_RMI_FIDS]; /* RMI calls of this span */
+	uint32_t span_calls;
+	/* The span before this one was a RIPAS change: its record (NULL when
+	 * the filter dropped it) and whether the filter kept it. */
+	bool prev_ripas, prev_kept;
+	struct fault_record *prev_rec;
 };
 
 struct tracefs_corr {
@@ -48,7 +53,11 @@ struct tracefs_corr {
 	struct tracefs_corr_stats stats;
 	const struct tracefs_raw_ts *ns; /* tracefs_corr_use_ns */
 	size_t n_ns, next_ns;
-	uint64_t rmi_counts[TRACEFS_RMI_FIDS];
+	tracefs_corr_keep_fn keep; /* tracefs_corr_set_filter */
+	void *keep_ctx;
+	uint64_t rmi_counts[TRACEFS_RMI_FIDS];          /* kept fault records */
+	uint64_t rmi_counts_filtered[TRACEFS_RMI_FIDS]; /* records the filter dropped */
+	uint64_t rmi_counts_outside[TRACEFS_RMI_FIDS];  /* in no fault record */
 };
 
 static const char *basename_of(const char *tp)
@@ -220,6 +229,38 @@ static void start_span(struct thread *t, uint64_t ts)
 	t->exit_ns = ts;
 	t->rec = (struct fault_record){ .vcpu = t->vcpu };
 	memset(t->span_fids, 0, sizeof(t->span_fids));
+	t->span_calls = 0;
+}
+
+static void add_fids(uint64_t *to, const uint32_t *from)
+{
+	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++)
+		to[i] += from[i];
+}
+
+/*
+ * The RMI calls of a span that is no fault: a RIPAS change's completion
+ * when the span right before it on this thread was that change (the host
+ * applies a change at the next REC entry), otherwise calls outside every
+ * fault. Never dropped: each lands in exactly one of the three counts.
+ */
+static void span_calls_elsewhere(struct tracefs_corr *c, struct thread *t)
+{
+	if (!t->span_calls)
+		return;
+	if (t->prev_ripas && t->prev_kept) {
+		t->prev_rec->rmi_calls += t->span_calls;
+		add_fids(c->rmi_counts, t->span_fids);
+		c->stats.smc_in_faults += t->span_calls;
+		c->stats.smc_joined_ripas += t->span_calls;
+	} else if (t->prev_ripas) {
+		add_fids(c->rmi_counts_filtered, t->span_fids);
+		c->stats.smc_filtered += t->span_calls;
+		c->stats.smc_joined_ripas += t->span_calls;
+	} else {
+		add_fids(c->rmi_counts_outside, t->span_fids);
+		c->stats.smc_elsewhere += t->span_calls;
+	}
 }
 
 static uint32_t clamp32(uint64_t v)
@@ -233,10 +274,15 @@ static void end_span(struct tracefs_corr *c, struct thread *t, uint64_t ts)
 	/* A broken span may have lost the very event that made it a fault. */
 	if (t->tainted || t->depth != 0 || ts < t->exit_ns) {
 		c->stats.unbalanced++;
+		add_fids(c->rmi_counts_outside, t->span_fids);
+		c->stats.smc_elsewhere += t->span_calls;
+		t->prev_ripas = false;
 		return;
 	}
 	if (!t->is_fault) {
 		c->stats.other_exits++;
+		span_calls_elsewhere(c, t);
+		t->prev_ripas = false;
 		return;
 	}
 	struct fault_record *r = &t->rec;
@@ -249,15 +295,30 @@ static void end_span(struct tracefs_corr *c, struct thread *t, uint64_t ts)
 	r->stage_ns[STAGE_UNATTRIBUTED] = named < r->total_ns ? clamp32(r->total_ns - named) : 0;
 	if (r->level == 0 && (r->kind == FAULT_PROTECTED || r->kind == FAULT_UNPROTECTED))
 		r->level = r->stage_ns[STAGE_RTT_FOLD] ? 2 : 3;
+	t->prev_ripas = r->kind == FAULT_RIPAS_CHANGE;
+	t->prev_rec = NULL;
+	t->prev_kept = !c->keep || c->keep(c->keep_ctx, r);
+	if (!t->prev_kept) {
+		c->stats.filtered++;
+		add_fids(c->rmi_counts_filtered, t->span_fids);
+		c->stats.smc_filtered += r->rmi_calls;
+		return;
+	}
 	struct fault_log *log = c->logs[t->vcpu];
 	/* Not a hot path: grow instead of dropping (a failed grow is counted
 	 * as dropped by the log itself). */
 	if (log->current->used == log->current->capacity && !log->current->next)
 		(void)fault_log_grow(log, LOG_CHUNK);
-	fault_log_append(log, r);
+	struct fault_record *slot = fault_log_next(log);
+	*slot = *r;
+	/* The log's chunks never move: a later RIPAS completion can add its
+	 * calls to this record. A dropped record (scratch slot) cannot. */
+	if (slot != &log->scratch)
+		t->prev_rec = slot;
+	else
+		t->prev_kept = false;
 	c->stats.faults++;
-	for (size_t i = 0; i < TRACEFS_RMI_FIDS; i++)
-		c->rmi_counts[i] += t->span_fids[i];
+	add_fids(c->rmi_counts, t->span_fids);
 	c->stats.smc_in_faults += r->rmi_calls;
 }
 
@@ -273,15 +334,33 @@ static void smc_site_hit(struct tracefs_corr *c, struct thread *t, const struct 
 	}
 	if (!t->in_exit) {
 		c->stats.smc_elsewhere++;
+		c->rmi_counts_outside[fid - TRACEFS_RMI_FID_BASE]++;
 		return;
 	}
 	t->rec.rmi_calls++;
+	t->span_calls++;
 	t->span_fids[fid - TRACEFS_RMI_FID_BASE]++;
 }
 
 const uint64_t *tracefs_corr_rmi_counts(const struct tracefs_corr *c)
 {
 	return c->rmi_counts;
+}
+
+const uint64_t *tracefs_corr_rmi_counts_filtered(const struct tracefs_corr *c)
+{
+	return c->rmi_counts_filtered;
+}
+
+const uint64_t *tracefs_corr_rmi_counts_outside(const struct tracefs_corr *c)
+{
+	return c->rmi_counts_outside;
+}
+
+void tracefs_corr_set_filter(struct tracefs_corr *c, tracefs_corr_keep_fn keep, void *ctx)
+{
+	c->keep = keep;
+	c->keep_ctx = ctx;
 }
 
 static void call(struct thread *t, size_t probe, const struct tracefs_event *ev,

@@ -38,7 +38,8 @@
  *    A kprobe there fetches x0, the function ID (event rmeb_smc<k>,
  *    "fid=0x..."), or stores the constant FID the site file gives where
  *    that instruction builds x0 itself. Inside a fault span each such event is one RMI call:
- *    the record's rmi_calls, and per function ID for the run's counts.
+ *    the record's rmi_calls, and per function ID for the run's counts;
+ *    calls elsewhere are counted apart (tracefs_corr_rmi_counts_outside).
  *
  * Honesty: the text format prints microseconds; a session therefore reads
  * the buffer twice, as text and as raw lines with nanosecond timestamps
@@ -196,8 +197,13 @@ struct tracefs_corr_stats {
 	uint64_t foreign_threads; /* events from threads that are not vCPUs */
 	uint64_t ns_events;       /* events timed from the raw read */
 	uint64_t ns_mismatches;   /* raw entries that did not match their line */
-	uint64_t smc_in_faults;   /* RMI calls counted into fault records */
-	uint64_t smc_elsewhere;   /* SMC site events outside fault spans */
+	uint64_t filtered;        /* fault records the filter dropped */
+	uint64_t smc_in_faults;   /* RMI calls counted into kept fault records */
+	uint64_t smc_filtered;    /* RMI calls of the records the filter dropped */
+	uint64_t smc_elsewhere;   /* RMI calls in no fault record: outside spans,
+				     in spans that are no fault or were dropped */
+	uint64_t smc_joined_ripas; /* of smc_in_faults + smc_filtered: calls of the
+				      span after a RIPAS change, added to its record */
 	uint64_t smc_foreign_fid; /* SMC events whose x0 is no RMI function ID */
 };
 
@@ -226,9 +232,25 @@ enum tracefs_status tracefs_corr_feed_line(struct tracefs_corr *c, const char *l
 enum tracefs_status tracefs_corr_feed_file(struct tracefs_corr *c, const char *path,
 					   char *err, size_t err_len);
 const struct tracefs_corr_stats *tracefs_corr_stats(const struct tracefs_corr *c);
-/* RMI calls of the faults produced so far, by function ID:
- * COUNTS[fid - TRACEFS_RMI_FID_BASE], TRACEFS_RMI_FIDS entries. */
+/*
+ * RMI calls by function ID, COUNTS[fid - TRACEFS_RMI_FID_BASE] with
+ * TRACEFS_RMI_FIDS entries, in three disjoint sets whose sums are
+ * stats.smc_in_faults (the kept fault records: the sum of their
+ * rmi_calls), stats.smc_filtered (the records the filter dropped) and
+ * stats.smc_elsewhere (no fault record). A span that is no fault, right
+ * after a RIPAS change on the same thread, completes that change (the
+ * host applies it at the next REC entry): its calls join that record.
+ */
 const uint64_t *tracefs_corr_rmi_counts(const struct tracefs_corr *c);
+const uint64_t *tracefs_corr_rmi_counts_filtered(const struct tracefs_corr *c);
+const uint64_t *tracefs_corr_rmi_counts_outside(const struct tracefs_corr *c);
+/*
+ * Keep only the fault records KEEP returns true for (called once per
+ * record as its span ends, before it is logged); the others are counted
+ * in stats.filtered and their RMI calls apart. Set before feeding.
+ */
+typedef bool (*tracefs_corr_keep_fn)(void *ctx, const struct fault_record *r);
+void tracefs_corr_set_filter(struct tracefs_corr *c, tracefs_corr_keep_fn keep, void *ctx);
 /* vCPUs seen or given; the log of vCPU I (records in time order). */
 size_t tracefs_corr_vcpus(const struct tracefs_corr *c);
 struct fault_log *tracefs_corr_log(const struct tracefs_corr *c, size_t i);
