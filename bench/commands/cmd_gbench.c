@@ -29,6 +29,7 @@
 #include "commands.h"
 #include "gbench/gbench.h"
 #include "kvm/policy.h"
+#include "results/provenance.h"
 #include "sys/topology.h"
 #include "clock/stage_clock.h"
 
@@ -260,7 +261,9 @@ static int add_context(const struct gbench_options *o, const char *topology)
 	const char *abi = o->cases.abi == RMI_ABI_1_0 ? "1.0"
 			  : o->cases.abi == RMI_ABI_2_0 ? "2.0" : "1.0,2.0";
 	if (gb_add_context("rmeb_version", RMEB_VERSION) ||
-	    gb_add_context("rmeb_git_rev", RMEB_GIT_REV) ||
+	    gb_add_context("rmeb_git_rev", results_git_rev()) ||
+	    gb_add_context("rmeb_git_dirty", results_git_dirty() < 0 ? "unknown" :
+			   results_git_dirty() ? "yes" : "no") ||
 	    gb_add_context("backend", "sim") ||
 	    gb_add_context("source", "sim-measured") ||
 	    gb_add_context("abi", abi) ||

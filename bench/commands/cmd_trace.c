@@ -33,6 +33,7 @@
 #include "commands.h"
 #include "rmi_cmd/rmi_cmd.h"
 #include "clock/fault_log.h"
+#include "results/provenance.h"
 #include "results/results.h"
 #include "clock/stage_clock.h"
 #include "tracefs/tracefs.h"
@@ -46,7 +47,9 @@ struct trace_opts {
 	const char *raw;
 	const char *match_guest;
 	const char *rmi_sites;
+	const char *host_file;
 	uint64_t buffer_kb;
+	char label_policy[64], label_abi[8]; /* taken from --match-guest */
 	int argc;
 	char **argv;
 };
@@ -62,13 +65,18 @@ static void trace_usage(FILE *f)
 		"  --pattern NAME        label of the run (default external)\n"
 		"  -b, --size BYTES      label: guest memory per vCPU (default 0)\n"
 		"  -s, --page 4K|2M      label: backing page (default 4K)\n"
-		"  --policy NAME         label (default normal / cca-host)\n"
-		"  --abi 1.0|2.0|-       label (default - / 1.0)\n"
+		"  --policy NAME         label (default: the --match-guest run's policy;\n"
+		"                        normal for --vm normal; a realm needs one of them)\n"
+		"  --abi 1.0|2.0|-       label (default: the --match-guest run's ABI, else\n"
+		"                        - for normal, 2.0 for realm)\n"
 		"  --buffer-kb N         record: ring buffer per CPU in KiB (default 16384;\n"
 		"                        roughly 0.5 KiB per fault with every probe)\n"
 		"  --keep-trace          record: keep the trace as DIR/kernel.trace (text)\n"
 		"                        and DIR/kernel.raw (nanosecond timestamps)\n"
 		"  --raw FILE            ingest: nanosecond timestamps of the same trace\n"
+		"  --host FILE           ingest: the measured host and its times (record\n"
+		"                        --keep-trace writes DIR/kernel.host.json; default:\n"
+		"                        kernel.host.json next to TRACE_FILE, if there)\n"
 		"  --rmi-sites FILE      record: count RMI calls per fault by command, from\n"
 		"                        kprobes at the kernel's SMC sites listed in FILE\n"
 		"                        (scripts/qemu/rmi-smc-sites.py VMLINUX); ingest\n"
@@ -82,7 +90,7 @@ static void trace_usage(FILE *f)
 static int parse(int argc, char **argv, struct trace_opts *o)
 {
 	enum { OPT_VM = 256, OPT_OUT, OPT_PATTERN, OPT_POLICY, OPT_ABI, OPT_KEEP, OPT_RAW, OPT_MATCH, OPT_BUFFER,
-	       OPT_RMI_SITES };
+	       OPT_RMI_SITES, OPT_HOST };
 	static const struct option longopts[] = {
 		{ "vm", required_argument, NULL, OPT_VM },
 		{ "out", required_argument, NULL, OPT_OUT },
@@ -96,6 +104,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		{ "match-guest", required_argument, NULL, OPT_MATCH },
 		{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
 		{ "rmi-sites", required_argument, NULL, OPT_RMI_SITES },
+		{ "host", required_argument, NULL, OPT_HOST },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -124,6 +133,7 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		case OPT_RAW: o->raw = optarg; break;
 		case OPT_MATCH: o->match_guest = optarg; break;
 		case OPT_RMI_SITES: o->rmi_sites = optarg; break;
+		case OPT_HOST: o->host_file = optarg; break;
 		case OPT_BUFFER:
 			if (cli_parse_u64("--buffer-kb", optarg, 4u << 20, &o->buffer_kb, err,
 					  sizeof(err)) || o->buffer_kb < 64) {
@@ -149,10 +159,60 @@ static int parse(int argc, char **argv, struct trace_opts *o)
 		o->pattern = "external";
 	if (!o->page)
 		o->page = "4K";
+	return 0;
+}
+
+/*
+ * The run's policy and ABI labels: given, else those of the guest's run
+ * (--match-guest: the VMM's results name the policy its kernel follows),
+ * for a realm; "normal" for a normal VM. A realm's host series cannot be read from
+ * the kernel: without either, refuse rather than invent a name. 0 or 2.
+ */
+static int resolve_labels(struct trace_opts *o)
+{
+	const char *vm = o->vm == TRACEFS_VM_REALM ? "realm" : "normal";
+	if (!o->policy && o->match_guest && o->vm == TRACEFS_VM_REALM) {
+		struct results_summary sum;
+		char err[512];
+		if (results_load_summary(o->match_guest, &sum, err, sizeof(err))) {
+			fprintf(stderr, "rme-bench trace: --match-guest: %s\n", err);
+			return 2;
+		}
+		const char *policy = NULL, *abi = NULL;
+		bool mixed = false;
+		for (size_t i = 0; i < sum.n_runs; i++) {
+			const struct results_run_summary *r = &sum.runs[i];
+			if (strcmp(r->vm, vm))
+				continue;
+			mixed |= (policy && strcmp(policy, r->policy)) || (abi && strcmp(abi, r->abi));
+			policy = r->policy;
+			abi = r->abi;
+		}
+		if (policy && !mixed) {
+			snprintf(o->label_policy, sizeof(o->label_policy), "%s", policy);
+			snprintf(o->label_abi, sizeof(o->label_abi), "%s", abi);
+		}
+		results_summary_free(&sum);
+		if (!policy || mixed) {
+			fprintf(stderr, "rme-bench trace: --match-guest %s has %s %s run: name the "
+					"policy with --policy\n", o->match_guest,
+				mixed ? "more than one policy for a" : "no", vm);
+			return 2;
+		}
+		if (!o->policy)
+			o->policy = o->label_policy;
+		if (!o->abi)
+			o->abi = o->label_abi;
+	}
+	if (!o->policy && o->vm == TRACEFS_VM_REALM) {
+		fprintf(stderr, "rme-bench trace: --vm realm needs --policy NAME or --match-guest DIR: "
+				"the kernel does not say which host series it runs\n");
+		return 2;
+	}
 	if (!o->policy)
-		o->policy = o->vm == TRACEFS_VM_REALM ? "cca-host" : "normal";
-	/* A realm kernel of the CCA series rme-bench's VMM targets (v14)
-	 * speaks RMI 2.0: its function IDs are named in that ABI. */
+		o->policy = "normal";
+	/* The CCA host series rme-bench's VMM targets speak RMI 2.0: their
+	 * function IDs are named in that ABI. */
 	if (!o->abi)
 		o->abi = o->vm == TRACEFS_VM_REALM ? "2.0" : "-";
 	return 0;
@@ -314,6 +374,49 @@ static uint64_t guest_match_unmatched(const struct guest_match *m)
 }
 
 /* Write the correlated faults as one run of a results directory. */
+/*
+ * Ingest: the machine the trace was recorded on and when (from the host
+ * file record --keep-trace wrote), and this machine and time apart. When
+ * the trace came without one, the host is "not recorded", never this one.
+ */
+struct measured_host {
+	char *host_json;
+	struct timespec start;
+	char ingest_json[8192];
+};
+
+static int measured_host_load(const struct trace_opts *o, struct measured_host *mh)
+{
+	char path[4096], err[512];
+	const char *file = o->host_file;
+	if (!file) {
+		const char *slash = strrchr(o->argv[0], '/');
+		snprintf(path, sizeof(path), "%.*s%skernel.host.json",
+			 slash ? (int)(slash - o->argv[0]) : 0, o->argv[0], slash ? "/" : "");
+		file = access(path, F_OK) == 0 ? path : NULL;
+	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	char when[64], *here = results_host_json("");
+	results_format_utc(&now, when, sizeof(when));
+	snprintf(mh->ingest_json, sizeof(mh->ingest_json), "{\"time\": \"%s\", \"host\": %s}",
+		 when, here ? here : "null");
+	free(here);
+	if (!file) {
+		mh->host_json = strdup("{\"recorded\": false, \"note\": \"the trace came without "
+				       "its host description (trace record --keep-trace writes "
+				       "kernel.host.json): the measured machine and the time of "
+				       "the run are unknown; start_time is the ingest time\"}");
+		mh->start = now;
+		return mh->host_json ? 0 : -1;
+	}
+	if (results_read_host_file(file, &mh->host_json, &mh->start, err, sizeof(err))) {
+		fprintf(stderr, "rme-bench trace ingest: --host: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Per-command RMI counts under the sim's names (PREFIX + RMI_<COMMAND>),
  * appended from index *N on; NAMES holds the strings. */
 #define TRACE_COUNT_NAMES (3 * TRACEFS_RMI_FIDS)
@@ -337,7 +440,8 @@ static void fid_counts(const uint64_t *fids, const char *abi, const char *prefix
 }
 
 static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
-			 const struct guest_match *gm, const char *clock,
+			 const struct guest_match *gm, const struct measured_host *mh,
+			 const char *clock,
 			 const char *missing, const char *notes, unsigned resolution_ns,
 			 uint64_t overruns, uint64_t wall_ns, int argc,
 			 char **argv)
@@ -373,7 +477,8 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 						"raw trace read: nanosecond timestamps" };
 	struct results_meta meta = { .backend = "kvm", .abi = o->abi, .policy = o->policy,
 				     .source = RESULTS_SOURCE_REAL_VM, .argc = argc, .argv = argv,
-				     .clock = &clk };
+				     .clock = &clk, .host_json = mh ? mh->host_json : NULL,
+				     .start_time = mh ? mh->start : (struct timespec){ 0 } };
 	struct results_writer *w = results_open(o->out, &meta, err, sizeof(err));
 	if (!w) {
 		free(faults);
@@ -381,7 +486,6 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 		return 1;
 	}
 	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
-	const char *platform = tracefs_platform_note();
 	bool counted = st->smc_in_faults || st->smc_filtered || st->smc_elsewhere || o->rmi_sites;
 	/* RMI calls by command, under the sim's count names (RMI_<COMMAND>):
 	 * the kept faults' only, so that they add up to rmi_calls; the calls of
@@ -433,8 +537,8 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 					 "each kprobe hit adds its own cost to the stage it brackets; "
 					 "rec_exit (guest to kvm_exit) is not visible to the host",
 					 err, sizeof(err)) == 0 &&
-		 (!platform ||
-		  results_meta_add_string(w, "platform_note", platform, err, sizeof(err)) == 0) &&
+		 (!mh || !mh->ingest_json[0] || results_meta_add_json(w, "ingested_on", mh->ingest_json, err,
+						sizeof(err)) == 0) &&
 		 results_add_run(w, &run, err, sizeof(err)) >= 0;
 	free(faults);
 	if (!ok) {
@@ -520,7 +624,8 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 	size_t n_ts = 0;
 	struct tracefs_raw_ts *ts = NULL;
 	int rc = 2;
-	if (o->raw && read_raw_file(o->raw, &ts, &n_ts))
+	struct measured_host mh = { 0 };
+	if (measured_host_load(o, &mh) || (o->raw && read_raw_file(o->raw, &ts, &n_ts)))
 		goto out;
 	tracefs_corr_use_ns(c, ts, n_ts);
 	enum tracefs_status st = tracefs_corr_feed_file(c, o->argv[0], err, sizeof(err));
@@ -535,9 +640,10 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 		rc = st == TRACEFS_EIO || st == TRACEFS_EPARSE ? (fprintf(stderr,
 			"rme-bench trace ingest: %s\n", err), 2) : fail_status("ingest", st, err);
 	else
-		rc = write_results(o, c, o->match_guest ? &gm : NULL, "unknown (ingested)", "", "",
+		rc = write_results(o, c, o->match_guest ? &gm : NULL, &mh, "unknown (ingested)", "", "",
 				   o->raw ? 1 : 1000, 0, 0, argc, argv);
 out:
+	free(mh.host_json);
 	free(ts);
 	tracefs_corr_destroy(c);
 	if (o->match_guest)
@@ -573,12 +679,15 @@ static pid_t spawn_held(char **cmd, int *release_fd)
 	return pid;
 }
 
-static int trace_record(const struct trace_opts *o, int argc, char **argv)
+static int trace_record(struct trace_opts *o, int argc, char **argv)
 {
 	if (o->argc < 1 || !o->out) {
 		fprintf(stderr, "rme-bench trace record: needs --out DIR and a command after --\n");
 		return 2;
 	}
+	int lr = o->match_guest ? 0 : resolve_labels(o);
+	if (lr)
+		return lr;
 	struct tracefs_session_opts so = { .vm = o->vm, .buffer_kb = (unsigned)o->buffer_kb,
 					   .smc_sites = o->rmi_sites };
 	struct tracefs_session *s;
@@ -600,6 +709,8 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 		return 1;
 	}
 	uint64_t t0 = now_ns();
+	struct timespec wall_start, wall_end;
+	clock_gettime(CLOCK_REALTIME, &wall_start);
 	if ((st = tracefs_session_follow_pid(s, pid, err, sizeof(err))) ||
 	    (st = tracefs_session_start(s, err, sizeof(err)))) {
 		kill(pid, SIGKILL);
@@ -623,6 +734,7 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	uint64_t wall = now_ns() - t0;
+	clock_gettime(CLOCK_REALTIME, &wall_end);
 	st = tracefs_session_stop(s, err, sizeof(err));
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		fprintf(stderr, "rme-bench trace record: %s failed (%s %d): no results written\n",
@@ -637,7 +749,7 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 			(unsigned long long)tracefs_session_overruns(s));
 	/* The guest's results exist now that CMD has ended. */
 	struct guest_match gm;
-	if (o->match_guest && guest_match_load(o->match_guest, &gm)) {
+	if (o->match_guest && (resolve_labels(o) || guest_match_load(o->match_guest, &gm))) {
 		tracefs_session_close(s);
 		return 2;
 	}
@@ -649,16 +761,20 @@ static int trace_record(const struct trace_opts *o, int argc, char **argv)
 	if (st)
 		fprintf(stderr, "rme-bench trace record: %s\n", err);
 	else if (c)
-		rc = write_results(o, c, o->match_guest ? &gm : NULL, tracefs_session_clock(s),
+		rc = write_results(o, c, o->match_guest ? &gm : NULL,
+				   &(struct measured_host){ .start = wall_start }, tracefs_session_clock(s),
 				   missing, notes,
 				   tracefs_session_resolution_ns(s), tracefs_session_overruns(s), wall,
 				   argc, argv);
 	if (rc == 0 && o->keep_trace) {
-		char path[4096], raw[4096];
+		char path[4096], raw[4096], host[4096];
 		snprintf(path, sizeof(path), "%s/kernel.trace", o->out);
 		snprintf(raw, sizeof(raw), "%s/kernel.raw", o->out);
+		/* The measured machine and times, for an ingest elsewhere. */
+		snprintf(host, sizeof(host), "%s/kernel.host.json", o->out);
 		if (tracefs_session_save(s, path, false, err, sizeof(err)) ||
-		    tracefs_session_save(s, raw, true, err, sizeof(err))) {
+		    tracefs_session_save(s, raw, true, err, sizeof(err)) ||
+		    results_write_host_file(host, &wall_start, &wall_end, err, sizeof(err))) {
 			fprintf(stderr, "rme-bench trace record: %s\n", err);
 			rc = 1;
 		}
@@ -683,10 +799,15 @@ int cmd_trace(int argc, char **argv)
 		return r < 0 ? 0 : r;
 	if (!strcmp(sub, "check"))
 		return o.argc ? (trace_usage(stderr), 2) : trace_check(&o);
+	if (strcmp(sub, "record") && strcmp(sub, "ingest")) {
+		fprintf(stderr, "rme-bench trace: unknown subcommand '%s' (check, record, ingest)\n",
+			sub);
+		return 2;
+	}
+	/* record: the guest's results exist only once CMD has run. */
+	if (!strcmp(sub, "ingest") && (r = resolve_labels(&o)))
+		return r;
 	if (!strcmp(sub, "record"))
 		return trace_record(&o, argc, argv);
-	if (!strcmp(sub, "ingest"))
-		return trace_ingest(&o, argc, argv);
-	fprintf(stderr, "rme-bench trace: unknown subcommand '%s' (check, record, ingest)\n", sub);
-	return 2;
+	return trace_ingest(&o, argc, argv);
 }

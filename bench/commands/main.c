@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "results/provenance.h"
 
 static void usage(FILE *out)
 {
@@ -55,7 +56,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "insn"))
 		return cmd_insn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "version")) {
-		printf("rme-bench %s (%s)\n", RMEB_VERSION, RMEB_GIT_REV);
+		printf("rme-bench %s (%s%s)\n", RMEB_VERSION, results_git_rev(),
+		       results_git_dirty() == 1 ? ", modified" : "");
 		return 0;
 	}
 	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {

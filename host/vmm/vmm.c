@@ -944,7 +944,8 @@ int vmm_meta_extras(struct results_writer *w, const struct vmm_config *vc, char 
 	    results_meta_add_string(w, "note",
 				    "kvm backend: fault times are guest-observed latencies of real "
 				    "stage-2 faults (all in 'unattributed' unless kernel stages were "
-				    "traced); under QEMU TCG they are emulation times, not hardware",
+				    "traced); host.platform says whether the CPU was emulated "
+				    "(QEMU TCG, FVP: emulation times, not hardware)",
 				    err, len))
 		return -1;
 	return 0;

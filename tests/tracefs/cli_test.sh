@@ -38,7 +38,7 @@ grep -q '"faults": 1,' "$work/matched/summary.json" &&
 	{ echo "FAIL: --match-guest counts"; fails=$((fails + 1)); }
 expect 2 "--match-guest without faults.csv" "$bin" trace ingest --match-guest "$work/none" \
 	--out "$work/x" "$fix/normal_1vcpu.trace"
-expect 0 "ingest a realm trace" "$bin" trace ingest --vm realm --out "$work/realm" "$fix/realm.trace"
+expect 0 "ingest a realm trace" "$bin" trace ingest --vm realm --policy cca-v1 --abi 1.0 --out "$work/realm" "$fix/realm.trace"
 grep -q '"rtt_fold"' "$work/realm/summary.json" || { echo "FAIL: rtt_fold stage"; fails=$((fails + 1)); }
 # A real realm trace (CCA host series v14 on TF-RMM): RMI calls counted
 # from the SMC site probes under the sim's names, and --match-guest keeping
@@ -47,7 +47,8 @@ grep -q '"rtt_fold"' "$work/realm/summary.json" || { echo "FAIL: rtt_fold stage"
 mkdir -p "$work/rguest"
 printf 'run,vcpu,ipa,kind\n0,0,0x42000000,protected\n0,0,0x42001000,protected\n0,0,0x42204000,unprotected\n' \
 	>"$work/rguest/faults.csv"
-expect 0 "ingest a CCA v14 realm trace" "$bin" trace ingest --vm realm --match-guest "$work/rguest" \
+expect 0 "ingest a CCA v14 realm trace" "$bin" trace ingest --vm realm --policy cca-rmm2 \
+	--match-guest "$work/rguest" \
 	--out "$work/rv14" "$fix/realm_v14.trace"
 grep -q '"faults": 3,' "$work/rv14/summary.json" &&
 	grep -q '"kernel_faults_outside_guest_touches": 2' "$work/rv14/summary.json" &&
@@ -59,7 +60,7 @@ grep -q '"faults": 3,' "$work/rv14/summary.json" &&
 # dropped faults' calls and the calls in exits that are no fault (the
 # synthetic spans of realm_v14_other_spans.trace) under keys of their own.
 cat "$fix/realm_v14.trace" "$fix/realm_v14_other_spans.trace" >"$work/other.trace"
-expect 0 "ingest with calls outside faults" "$bin" trace ingest --vm realm \
+expect 0 "ingest with calls outside faults" "$bin" trace ingest --vm realm --policy cca-rmm2 \
 	--match-guest "$work/rguest" --out "$work/rother" "$work/other.trace"
 python3 - "$work/rother/summary.json" <<'PY' || { echo "FAIL: counts outside faults"; fails=$((fails + 1)); }
 import json, sys
@@ -71,6 +72,33 @@ assert x["outside_faults.RMI_RTT_DATA_UNMAP"] == 1, x
 assert x["outside_faults.RMI_GRANULE_RANGE_UNDELEGATE"] == 1, x
 assert x["rmi_calls_outside_guest_touches"] == sum(
     v for k, v in x.items() if k.startswith("outside_guest_touches.")) > 0, x
+PY
+# Names that pair: a realm's policy is given or taken from the guest's
+# results, never invented; the measured host comes with the trace.
+expect 2 "realm ingest without a policy" "$bin" trace ingest --vm realm --out "$work/x" \
+	"$fix/realm_v14.trace"
+grep -q -- "--policy" "$work/err" || { echo "FAIL: policy message"; fails=$((fails + 1)); }
+"$bin" run --vm realm --policy cca-rmm2 --abi 2.0 --pattern seq --size 64K --vcpus 1 \
+	--out "$work/simguest" >/dev/null 2>&1 || { echo "FAIL: sim run"; fails=$((fails + 1)); }
+cp "$work/rguest/faults.csv" "$work/simguest/faults.csv"
+mkdir -p "$work/rec"
+cp "$fix/realm_v14.trace" "$work/rec/kernel.trace"
+cat >"$work/rec/kernel.host.json" <<'HOST'
+{"host": {"cpu_model": "arm implementer 0x00 part 0x051", "machine": "aarch64",
+  "platform": {"kind": "qemu-tcg", "emulated": true, "evidence": "test"}},
+ "start_time": "2026-12-07T01:20:00.000Z", "end_time": "2026-12-07T01:21:00.000Z",
+ "start_unix_ns": 1796606400000000000, "end_unix_ns": 1796606460000000000,
+ "start_time_plausible": true}
+HOST
+expect 0 "realm ingest labelled from the guest" "$bin" trace ingest --vm realm \
+	--match-guest "$work/simguest" --out "$work/labelled" "$work/rec/kernel.trace"
+python3 - "$work/labelled/meta.json" <<'PY' || { echo "FAIL: labels / measured host"; fails=$((fails + 1)); }
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["policy"] == "cca-rmm2" and m["abi"] == "2.0", m
+assert m["host"]["platform"]["kind"] == "qemu-tcg", m["host"]
+assert m["start_time"].startswith("2026-12-07T01:20:00"), m["start_time"]
+assert m["extra"]["ingested_on"]["host"]["cpu_model"], m["extra"]
 PY
 expect 2 "ingest of text that is not a trace" "$bin" trace ingest --out "$work/x" "$fix/../cli_test.sh"
 grep -q "not in the kernel's trace format" "$work/err" || { echo "FAIL: message"; fails=$((fails + 1)); }

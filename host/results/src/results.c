@@ -19,13 +19,11 @@
 #include <unistd.h>
 
 #include "results/atomic_file.h"
+#include "results/provenance.h"
 #include "results/stats.h"
 
 #ifndef RMEB_VERSION
 #define RMEB_VERSION "unknown"
-#endif
-#ifndef RMEB_GIT_REV
-#define RMEB_GIT_REV "unknown"
 #endif
 
 enum meta_extra_kind { EXTRA_STRING, EXTRA_U64, EXTRA_DOUBLE, EXTRA_TREE };
@@ -63,6 +61,7 @@ struct results_writer {
 	char **argv;
 	int argc;
 	struct timespec start_time;
+	struct json_value *host; /* the measured host (results_meta.host_json), or NULL */
 	struct stage_clock_info clock;
 	char *clock_source, *clock_note;
 	bool overwrite;
@@ -200,6 +199,7 @@ static void free_writer(struct results_writer *w)
 	free(w->argv);
 	free(w->clock_source);
 	free(w->clock_note);
+	json_value_free(w->host);
 	for (size_t i = 0; i < w->n_extras; i++)
 		free_meta_extra(&w->extras[i]);
 	free(w->extras);
@@ -243,6 +243,12 @@ static int copy_meta(struct results_writer *w, const struct results_meta *meta)
 	w->clock_source = dup_or_null(w->clock.source);
 	w->clock_note = dup_or_null(w->clock.note);
 	w->overwrite = meta->overwrite;
+	if (meta->host_json) {
+		struct json_error jerr;
+		w->host = json_parse(meta->host_json, strlen(meta->host_json), &jerr);
+		if (!w->host || w->host->type != JSON_OBJECT)
+			return -1;
+	}
 	if (!w->backend || !w->abi || !w->policy || !w->source ||
 	    (meta->profile && !w->profile) || (w->clock.source && !w->clock_source) ||
 	    (w->clock.note && !w->clock_note))
@@ -650,54 +656,6 @@ static void write_summary(struct json_writer *jw, const struct results_writer *w
 
 /* ---- meta.json ---- */
 
-/* CPU model without anything identifying the machine. */
-static void read_cpu_model(char *out, size_t len)
-{
-	snprintf(out, len, "unknown");
-	FILE *f = fopen("/proc/cpuinfo", "r");
-	if (!f)
-		return;
-	char line[1024], implementer[64] = "", part[64] = "";
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-		if (!colon)
-			continue;
-		char *value = colon + 1;
-		while (*value == ' ' || *value == '\t')
-			value++;
-		value[strcspn(value, "\n")] = '\0';
-		if (strncmp(line, "model name", 10) == 0) {
-			snprintf(out, len, "%s", value);
-			break;
-		}
-		if (strncmp(line, "CPU implementer", 15) == 0 && !implementer[0])
-			snprintf(implementer, sizeof(implementer), "%s", value);
-		if (strncmp(line, "CPU part", 8) == 0 && !part[0])
-			snprintf(part, sizeof(part), "%s", value);
-	}
-	fclose(f);
-	if (strcmp(out, "unknown") == 0 && implementer[0])
-		snprintf(out, len, "arm implementer %s part %s", implementer, part);
-}
-
-static void write_host(struct json_writer *jw)
-{
-	char cpu[256];
-	read_cpu_model(cpu, sizeof(cpu));
-	struct utsname u;
-	bool have_uname = uname(&u) == 0;
-	json_begin_object(jw);
-	json_member_string(jw, "cpu_model", cpu);
-	json_member_u64(jw, "cpus_online", (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
-	json_member_u64(jw, "cpus_configured", (uint64_t)sysconf(_SC_NPROCESSORS_CONF));
-	/* utsname.nodename (the host name) is deliberately not written. */
-	json_member_string(jw, "kernel_name", have_uname ? u.sysname : NULL);
-	json_member_string(jw, "kernel_release", have_uname ? u.release : NULL);
-	json_member_string(jw, "kernel_version", have_uname ? u.version : NULL);
-	json_member_string(jw, "machine", have_uname ? u.machine : NULL);
-	json_end_object(jw);
-}
-
 static void write_time_source(struct json_writer *jw, const struct results_writer *w)
 {
 	json_begin_object(jw);
@@ -712,38 +670,37 @@ static void write_time_source(struct json_writer *jw, const struct results_write
 	json_end_object(jw);
 }
 
-static void format_utc(const struct timespec *ts, char *out, size_t len)
-{
-	struct tm tm;
-	time_t t = ts->tv_sec;
-	gmtime_r(&t, &tm);
-	char base[32];
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%03ldZ", base, ts->tv_nsec / 1000000);
-}
-
 static void write_meta(struct json_writer *jw, const struct results_writer *w)
 {
 	char start[64];
-	format_utc(&w->start_time, start, sizeof(start));
+	results_format_utc(&w->start_time, start, sizeof(start));
 	json_begin_object(jw);
 	json_member_u64(jw, "schema", RESULTS_SCHEMA_VERSION);
 	json_member_string(jw, "tool", "rme-bench");
 	json_member_string(jw, "tool_version", RMEB_VERSION);
-	json_member_string(jw, "git_rev", RMEB_GIT_REV);
+	json_member_string(jw, "git_rev", results_git_rev());
+	if (results_git_dirty() < 0)
+		json_member_string(jw, "git_dirty", NULL);
+	else
+		json_member_bool(jw, "git_dirty", results_git_dirty() == 1);
 	json_member_string(jw, "source", w->source);
 	json_member_string(jw, "backend", w->backend);
 	json_member_string(jw, "abi", w->abi);
 	json_member_string(jw, "policy", w->policy);
 	json_member_string(jw, "profile", w->profile);
 	json_member_string(jw, "start_time", start);
+	/* Written as read, but never passed off as the time of the run. */
+	json_member_bool(jw, "start_time_plausible", results_wall_clock_plausible(&w->start_time));
 	json_key(jw, "command_line");
 	json_begin_array(jw);
 	for (int i = 0; i < w->argc; i++)
 		json_string(jw, w->argv[i]);
 	json_end_array(jw);
 	json_key(jw, "host");
-	write_host(jw);
+	if (w->host)
+		json_write_value(jw, w->host);
+	else
+		results_write_host(jw, "");
 	json_key(jw, "time_source");
 	write_time_source(jw, w);
 	json_key(jw, "extra");

@@ -49,6 +49,9 @@ struct results_meta {
 	int argc;             /* command line, recorded verbatim */
 	char *const *argv;
 	struct timespec start_time;           /* {0, 0}: now */
+	/* The measured machine's meta.json "host" object as JSON text, when
+	 * it is not this one (trace ingest); NULL: this machine. */
+	const char *host_json;
 	const struct stage_clock_info *clock; /* NULL: stage_clock_info() */
 	bool overwrite;       /* replace an existing results directory */
 };

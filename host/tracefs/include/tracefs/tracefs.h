@@ -303,12 +303,5 @@ enum tracefs_status tracefs_session_save(struct tracefs_session *s, const char *
 /* Disable, remove the instance, delete the probes; NULL is a no-op. */
 void tracefs_session_close(struct tracefs_session *s);
 
-/*
- * A note on the platform for the results, or NULL: on a QEMU "virt"
- * machine (device tree "linux,dummy-virt") the times are emulated-CPU
- * times under TCG, not hardware timing; a CPU implementer of 0x00 (QEMU's
- * "max" CPU) makes that certain.
- */
-const char *tracefs_platform_note(void);
 
 #endif
