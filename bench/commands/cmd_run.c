@@ -10,6 +10,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -613,7 +614,8 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 	struct results_extra extra[RUN_MAX_EXTRA] = {
 		{ "repeat", (double)repeat },
 		{ "stage_timing", cfg->stage_timing ? 1 : 0 },
-		{ "prefault", cfg->fresh_backing ? 0 : 1 },
+		/* The kvm backend never prefaults guest RAM: not applicable (null). */
+		{ "prefault", o_kvm ? NAN : cfg->fresh_backing ? 0 : 1 },
 		{ "hugetlb", cfg->page == PATTERN_SZ_2M && cfg->hugetlb ? 1 : 0 },
 		{ "expected_faults", (double)r->guest_first_touches },
 		{ "missed_faults", (double)r->missed_faults },

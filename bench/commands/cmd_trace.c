@@ -475,7 +475,9 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 					.note = resolution_ns > 1 ?
 						"trace text only: microsecond timestamps" :
 						"raw trace read: nanosecond timestamps" };
+	/* Profile "none", as `rme-bench run` names a run without modeled costs. */
 	struct results_meta meta = { .backend = "kvm", .abi = o->abi, .policy = o->policy,
+				     .profile = "none",
 				     .source = RESULTS_SOURCE_REAL_VM, .argc = argc, .argv = argv,
 				     .clock = &clk, .host_json = mh ? mh->host_json : NULL,
 				     .start_time = mh ? mh->start : (struct timespec){ 0 } };
