@@ -93,6 +93,9 @@ static int compute_row(const struct report_run *a, const struct report_run *b, e
 	if (row->na && row->nb &&
 	    !report_bootstrap_median_ratio(vb, row->nb, va, row->na, o->bootstrap, 0.95, o->seed,
 					   &row->ci)) {
+		/* No interval narrower than the step the times take. */
+		stats_widen_ratio_ci(&row->ci.low, &row->ci.high, report_median(vb, row->nb),
+				     report_median(va, row->na), fmax(a->resolution_ns, b->resolution_ns));
 		row->has_ratio = true;
 		row->significant = row->ci.low > 1.0 || row->ci.high < 1.0;
 		row->regression = s == o->metric && !isnan(o->fail_above) &&

@@ -430,6 +430,10 @@ static int fig_overhead(struct plot_ctx *c)
 			int rc = a && bs ? report_bootstrap_median_ratio(a, na, bs, nb, c->bootstrap,
 									 0.95, c->seed, &ci) : -1;
 			uint64_t ma = a ? report_median(a, na) : 0, mb = bs ? report_median(bs, nb) : 0;
+			if (!rc)
+				stats_widen_ratio_ci(&ci.low, &ci.high, ma, mb,
+						     fmax(refs[i].run->resolution_ns,
+							  refs[j].run->resolution_ns));
 			free(a);
 			free(bs);
 			if (rc || isinf(ci.high)) {

@@ -37,6 +37,10 @@ struct report_run {
 	uint64_t *total_ns;                    /* n samples, file order */
 	uint32_t *stage_ns[STAGE_COUNT];       /* n samples each, 0: no time */
 	uint64_t *count[REPORT_MAX_COUNT_COLS]; /* n samples of each count column */
+	/* The step its times take: the coarser of the clock's resolution
+	 * (meta time_source) and the run's time_step_ns; 0 if unknown. CIs
+	 * are widened by it (stats_widen_ratio_ci). */
+	double resolution_ns;
 };
 
 struct report_dir {

@@ -105,6 +105,21 @@ static bool parse_u64(const char *s, uint64_t *out)
 	return true;
 }
 
+/* Each run's resolution: the clock's step or its times' step, the coarser. */
+static void set_resolutions(struct report_dir *d)
+{
+	double clock = 0.0, step;
+	const struct json_value *ts = json_get(d->meta, "time_source");
+	if (ts)
+		(void)json_as_double(json_get(ts, "resolution_ns"), &clock);
+	for (size_t i = 0; i < d->n_runs; i++) {
+		struct report_run *r = &d->runs[i];
+		if (!json_as_double(json_get(r->sum->json, "time_step_ns"), &step))
+			step = 0.0;
+		r->resolution_ns = step > clock ? step : clock;
+	}
+}
+
 static int alloc_runs(struct report_dir *d, uint64_t file_size, char *err, size_t err_len)
 {
 	uint64_t total = 0;
@@ -271,6 +286,7 @@ int report_load(const char *dir, struct report_dir *out, char *err, size_t err_l
 		fail(err, err_len, "%s: %s", dir, sub);
 		goto bad;
 	}
+	set_resolutions(&d);
 	uint64_t faults = 0;
 	for (size_t i = 0; i < d.n_runs; i++)
 		faults += d.runs[i].n;

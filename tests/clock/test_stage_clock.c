@@ -49,6 +49,42 @@ static void test_scale_precision(void)
 	CHECK(stage_clock_scale_from_rate(&s, 1e-12) == -1);
 }
 
+/* The reported step is the common one, not a rare smaller difference. */
+static void test_common_step(void)
+{
+	uint64_t d[200];
+	for (size_t i = 0; i < 200; i++)
+		d[i] = i % 3 ? 10 : 20;
+	d[0] = 1; /* one rare 1 ns step */
+	d[1] = 0;
+	CHECK_EQ_U64(stage_clock_common_step(d, 200, 0.01), 10);
+	uint64_t rare[3] = { 0, 7, 0 };
+	CHECK_EQ_U64(stage_clock_common_step(rare, 3, 0.5), 7);
+	uint64_t zeros[2] = { 0, 0 };
+	CHECK_EQ_U64(stage_clock_common_step(zeros, 2, 0.01), 0);
+}
+
+/* resolution_ns is the step the converted reads take: nearly every
+ * non-zero difference of consecutive reads is a multiple of it. */
+static void test_resolution_is_data_step(void)
+{
+	double res = stage_clock_info()->resolution_ns;
+	uint64_t step = (uint64_t)llround(res), prev = stage_clock_ticks_to_ns(stage_clock_now());
+	size_t nonzero = 0, multiples = 0;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t cur = stage_clock_ticks_to_ns(stage_clock_now());
+		if (cur > prev) {
+			nonzero++;
+			multiples += step && (cur - prev) % step == 0;
+		}
+		prev = cur;
+	}
+	printf("clock: resolution %.0f ns; %zu of %zu steps are multiples of it\n", res, multiples,
+	       nonzero);
+	CHECK(res >= 1.0);
+	CHECK(nonzero == 0 || (double)multiples >= 0.9 * (double)nonzero || step <= 1);
+}
+
 static void test_calibration(void)
 {
 	CHECK(stage_clock_init() == 0);
@@ -83,6 +119,8 @@ int main(void)
 {
 	test_uncalibrated_identity();
 	test_scale_precision();
+	test_common_step();
 	test_calibration();
+	test_resolution_is_data_step();
 	return check_report("stage_clock");
 }

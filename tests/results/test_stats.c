@@ -205,8 +205,39 @@ static void test_bootstrap(void)
 	CHECK(stats_bootstrap_median_ratio(a, NA, b, NB, 0, 0.95, 1, &r1) == -1);
 }
 
+/* The step the data takes, and CIs that honour it: the issue's case, a
+ * median CI of [1923, 1923] on data in 10 ns steps, is no longer zero-wide. */
+static void test_resolution(void)
+{
+	uint64_t v[100];
+	for (size_t i = 0; i < 100; i++)
+		v[i] = 1900 + 10 * (i % 5);
+	v[3] = 1923; /* an odd read between steps */
+	CHECK_EQ_U64(stats_time_step(v, 100), 10);
+	uint64_t ns[4] = { 1, 2, 3, 7 };
+	CHECK_EQ_U64(stats_time_step(ns, 4), 1);
+	CHECK_EQ_U64(stats_time_step(ns, 0), 0);
+	uint64_t same[50];
+	for (size_t i = 0; i < 50; i++)
+		same[i] = 1920;
+	struct sample_stats st;
+	CHECK(stats_summarize(same, 50, &st) == 0);
+	CHECK(st.has_p50_ci && st.p50_ci_low == st.p50_ci_high);
+	stats_widen_ci(&st, 10.0);
+	CHECK_EQ_U64(st.p50_ci_low, 1915);
+	CHECK_EQ_U64(st.p50_ci_high, 1925);
+	stats_widen_ci(&st, 0.0); /* unknown resolution: unchanged */
+	CHECK_EQ_U64(st.p50_ci_high, 1925);
+	double lo = 2.0, hi = 2.0;
+	stats_widen_ratio_ci(&lo, &hi, 200, 100, 10.0);
+	CHECK(lo < 2.0 && hi > 2.0);
+	CHECK(fabs(lo - 2.0 * (1 - 0.025) / 1.05) < 1e-12);
+	CHECK(fabs(hi - 2.0 * 1.025 / 0.95) < 1e-12);
+}
+
 int main(void)
 {
+	test_resolution();
 	test_percentiles_brute_force();
 	test_sort_matches_qsort();
 	test_median_ci_exact();

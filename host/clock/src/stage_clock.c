@@ -119,17 +119,51 @@ static int calibrate_rate(double *ticks_per_ns, double *error_ppm)
 	return 0;
 }
 
-/* Smallest non-zero difference of back-to-back reads, in ticks. */
-static uint64_t measure_resolution_ticks(void)
+static int compare_u64(const void *a, const void *b)
 {
-	uint64_t best = UINT64_MAX, prev = stage_clock_now();
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+uint64_t stage_clock_common_step(uint64_t *diffs, size_t n, double min_share)
+{
+	qsort(diffs, n, sizeof(*diffs), compare_u64);
+	size_t first = 0;
+	while (first < n && diffs[first] == 0)
+		first++;
+	size_t nonzero = n - first;
+	for (size_t i = first; i < n;) {
+		size_t j = i;
+		while (j < n && diffs[j] == diffs[i])
+			j++;
+		if ((double)(j - i) >= min_share * (double)nonzero)
+			return diffs[i];
+		i = j;
+	}
+	return first < n ? diffs[first] : 0;
+}
+
+/*
+ * The step the data takes, in ns: consecutive reads converted to ns as
+ * every stage mark is, and the smallest non-zero difference that is not a
+ * rarity (at least 1 % of the non-zero ones). Under a hypervisor the TSC
+ * may advance in coarse steps (27 ticks = 10 ns here) with an occasional
+ * 1-tick step; the rare one says nothing about the recorded times.
+ */
+static double measure_resolution_ns(const struct stage_clock_scale *scale)
+{
+	uint64_t *diffs = malloc(RESOLUTION_READS * sizeof(*diffs));
+	if (!diffs)
+		return 0.0;
+	uint64_t prev = stage_clock_scale_ns(scale, stage_clock_now());
 	for (int i = 0; i < RESOLUTION_READS; i++) {
-		uint64_t cur = stage_clock_now();
-		if (cur > prev && cur - prev < best)
-			best = cur - prev;
+		uint64_t cur = stage_clock_scale_ns(scale, stage_clock_now());
+		diffs[i] = cur > prev ? cur - prev : 0;
 		prev = cur;
 	}
-	return best == UINT64_MAX ? 0 : best;
+	uint64_t step = stage_clock_common_step(diffs, RESOLUTION_READS, 0.01);
+	free(diffs);
+	return (double)step;
 }
 
 static int compare_double(const void *a, const void *b)
@@ -252,7 +286,7 @@ int stage_clock_init(void)
 	info.ticks_per_ns = ticks_per_ns;
 	info.freq_hz = (uint64_t)llround(ticks_per_ns * 1e9);
 	info.calibration_error_ppm = error_ppm;
-	info.resolution_ns = (double)measure_resolution_ticks() / ticks_per_ns;
+	info.resolution_ns = measure_resolution_ns(&scale);
 	info.read_cost_ns = measure_read_cost_ticks() / ticks_per_ns;
 
 	clock_scale = scale;

@@ -49,6 +49,7 @@ struct run_summary {
 	size_t n_extra;
 	uint64_t kinds[FAULT_KIND_COUNT];
 	uint64_t rmi_calls;
+	uint64_t time_step_ns; /* the step the fault times take (stats_time_step) */
 	struct sample_stats fault_ns;
 	bool has_stage[STAGE_COUNT];
 	struct sample_stats stages[STAGE_COUNT];
@@ -468,7 +469,7 @@ static void write_fault_rows(FILE *f, size_t run_id, const struct results_run *r
 
 /* Per-stage and per-fault statistics; SCRATCH holds n_faults values. */
 static void summarise_faults(struct run_summary *sum, const struct results_run *run,
-			     uint64_t *scratch)
+			     uint64_t *scratch, double clock_resolution_ns)
 {
 	size_t n = run->n_faults;
 	for (size_t i = 0; i < n; i++) {
@@ -476,8 +477,14 @@ static void summarise_faults(struct run_summary *sum, const struct results_run *
 		sum->kinds[run->faults[i].kind]++;
 		sum->rmi_calls += run->faults[i].rmi_calls;
 	}
-	if (n)
+	if (n) {
+		/* The CI honours the coarser of the clock's step and the step
+		 * the recorded times take: no interval narrower than either. */
+		sum->time_step_ns = stats_time_step(scratch, n);
 		stats_summarize(scratch, n, &sum->fault_ns);
+		double res = (double)sum->time_step_ns;
+		stats_widen_ci(&sum->fault_ns, res > clock_resolution_ns ? res : clock_resolution_ns);
+	}
 	/* A stage "occurred" in a fault when time was attributed to it. */
 	for (int s = 0; s < STAGE_COUNT; s++) {
 		size_t m = 0;
@@ -554,7 +561,7 @@ int results_add_run(struct results_writer *w, const struct results_run *run,
 		free_run(sum);
 		return fail(err, err_len, "out of memory");
 	}
-	summarise_faults(sum, run, scratch);
+	summarise_faults(sum, run, scratch, w->clock.resolution_ns);
 	free(scratch);
 	write_fault_rows(w->faults, w->n_runs, run);
 	if (ferror(w->faults)) {
@@ -612,6 +619,7 @@ static void write_run(struct json_writer *jw, const struct run_summary *r)
 	json_member_double(jw, "faults_per_sec",
 			   r->total_ns ? (double)r->n_faults * 1e9 / (double)r->total_ns : NAN);
 	json_member_u64(jw, "rmi_calls", r->rmi_calls);
+	json_member_u64(jw, "time_step_ns", r->time_step_ns);
 	json_key(jw, "counts");
 	json_begin_object(jw);
 	for (size_t i = 0; i < r->n_counts; i++)

@@ -300,3 +300,37 @@ out:
 	free(ratios);
 	return ret;
 }
+
+uint64_t stats_time_step(const uint64_t *values, size_t n)
+{
+	static const uint64_t steps[] = { 1000, 500, 200, 100, 50, 20, 10, 5, 2 };
+	if (n == 0)
+		return 0;
+	for (size_t k = 0; k < sizeof(steps) / sizeof(steps[0]); k++) {
+		size_t multiples = 0;
+		for (size_t i = 0; i < n; i++)
+			multiples += values[i] % steps[k] == 0;
+		if (multiples * 10 >= n * 9)
+			return steps[k];
+	}
+	return 1;
+}
+
+void stats_widen_ci(struct sample_stats *st, double resolution_ns)
+{
+	if (!st->has_p50_ci || !(resolution_ns > 0.0))
+		return;
+	uint64_t half = (uint64_t)ceil(resolution_ns / 2.0);
+	st->p50_ci_low = st->p50_ci_low > half ? st->p50_ci_low - half : 0;
+	st->p50_ci_high += half;
+}
+
+void stats_widen_ratio_ci(double *low, double *high, uint64_t med_num, uint64_t med_den,
+			  double resolution_ns)
+{
+	if (!(resolution_ns > 0.0) || !med_num || !med_den)
+		return;
+	double hn = resolution_ns / 2.0 / (double)med_num, hd = resolution_ns / 2.0 / (double)med_den;
+	*low *= (hn < 1.0 ? 1.0 - hn : 0.0) / (1.0 + hd);
+	*high = hd < 1.0 ? *high * (1.0 + hn) / (1.0 - hd) : INFINITY;
+}

@@ -18,13 +18,15 @@
 #define CLOCK_STAGE_CLOCK_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <time.h>
 
 struct stage_clock_info {
 	const char *source;     /* "tsc", "cntvct", "clock_monotonic" */
 	double ticks_per_ns;    /* calibrated */
-	double resolution_ns;   /* smallest observable non-zero step */
+	double resolution_ns;   /* the step converted reads take: the smallest non-zero
+				   difference of consecutive reads that is not rare */
 	double read_cost_ns;    /* median cost of one stage_clock_now() */
 	uint64_t freq_hz;       /* ticks per second */
 	/* Additions (issue 3). */
@@ -75,6 +77,13 @@ static inline uint64_t stage_clock_scale_ns(const struct stage_clock_scale *s,
  * (not finite, <= 0, or slower than 1 tick per 2^32 ns).
  */
 int stage_clock_scale_from_rate(struct stage_clock_scale *s, double ticks_per_ns);
+
+/*
+ * The smallest non-zero value of DIFFS (N differences of consecutive
+ * reads) that makes up at least MIN_SHARE of the non-zero ones; the
+ * smallest non-zero one if none does; 0 if all are 0. Sorts DIFFS.
+ */
+uint64_t stage_clock_common_step(uint64_t *diffs, size_t n, double min_share);
 
 /* Calibrate (about 50 ms). Returns 0, or -1 if no usable clock. */
 int stage_clock_init(void);

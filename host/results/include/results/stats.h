@@ -45,6 +45,25 @@ int stats_summarize(uint64_t *samples, size_t n, struct sample_stats *out);
 
 void stats_sort_u64(uint64_t *samples, size_t n);
 
+/*
+ * The step recorded times take: the largest of 1000, 500, 200, 100, 50,
+ * 20, 10, 5, 2 ns that at least 90 % of the N values are multiples of,
+ * else 1. (A clock that advances in 10 ns steps gives 10 even when an
+ * odd read lands between.) 0 for N == 0.
+ */
+uint64_t stats_time_step(const uint64_t *values, size_t n);
+/*
+ * Honour the resolution of the measurements: each value stands for an
+ * interval of one step, so the CI of the median reaches half a step
+ * beyond the order statistics that bound it ([x(lo) - r/2, x(hi) + r/2],
+ * rounded outwards to whole ns, never below 0). No zero-width interval.
+ */
+void stats_widen_ci(struct sample_stats *st, double resolution_ns);
+/* The same for a ratio of two medians MED_NUM / MED_DEN whose interval
+ * is [*LOW, *HIGH]: the extremes the half steps allow. */
+void stats_widen_ratio_ci(double *low, double *high, uint64_t med_num, uint64_t med_den,
+			  double resolution_ns);
+
 struct ratio_ci {
 	double ratio;      /* median(a) / median(b) on the full samples */
 	double low, high;  /* percentile bootstrap interval; may be +inf */
