@@ -623,6 +623,14 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 		{ "guest_accesses", (double)r->guest_accesses },
 		{ "guest_seas", (double)r->guest_seas },
 		{ "races", (double)r->races },
+		/* Thread interleaving: what makes multi-vCPU counts of one seed
+		 * differ (docs/sim-backend.md, "Counts at more than one vCPU"). */
+		{ "rtt_create_lost", (double)r->rtt_create_lost },
+		{ "spare_rtt_taken", (double)r->spare_taken },
+		{ "spare_rtt_kept", (double)r->spare_kept },
+		{ "spare_rtt_full", (double)r->spare_full },
+		{ "fold_scan_folded", (double)r->scan_folded },
+		{ "fold_scan_refused", (double)r->scan_refused },
 		{ "host_page_ins", (double)r->host_page_ins },
 		/* More vCPU threads than CPUs: they time-slice, so counts stay
 		 * exact but a fault's time includes waiting to be scheduled. */

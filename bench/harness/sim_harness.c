@@ -322,6 +322,12 @@ static void collect_counts(struct sim_env *env, struct run_result *res)
 		res->missed_faults += n->missed_faults;
 		res->unexpected_exits += n->unexpected_exits;
 		res->races += v->stats.races;
+		res->rtt_create_lost += v->stats.rtt_create_lost;
+		res->spare_taken += v->stats.spare_taken;
+		res->spare_kept += v->stats.spare_kept;
+		res->spare_full += v->stats.spare_full;
+		res->scan_folded += v->stats.scan_folded;
+		res->scan_refused += v->stats.scan_refused;
 		res->host_page_ins += v->stats.host_page_ins;
 		res->mmio_exits += v->stats.mmio;
 		res->irq_exits += v->stats.exits[RMI_EXIT_IRQ];

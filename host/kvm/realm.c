@@ -126,8 +126,10 @@ uint64_t realm_alloc_rtt(struct kvm_vcpu *vcpu)
 	if (kvm->cfg.policy->spare_rtt_page) {
 		uint64_t spare = __atomic_exchange_n(&kvm->realm.spare_page, PHYS_NONE,
 						     __ATOMIC_ACQ_REL);
-		if (spare != PHYS_NONE)
+		if (spare != PHYS_NONE) {
+			vcpu->stats.spare_taken++;
 			return spare;
+		}
 	}
 	return alloc_delegated_granule(vcpu);
 }
@@ -137,10 +139,14 @@ void realm_free_rtt(struct kvm_vcpu *vcpu, uint64_t pa)
 	struct kvm *kvm = vcpu->kvm;
 	uint64_t none = PHYS_NONE;
 
-	if (kvm->cfg.policy->spare_rtt_page &&
-	    __atomic_compare_exchange_n(&kvm->realm.spare_page, &none, pa, false,
-					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		return;
+	if (kvm->cfg.policy->spare_rtt_page) {
+		if (__atomic_compare_exchange_n(&kvm->realm.spare_page, &none, pa, false,
+						__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+			vcpu->stats.spare_kept++;
+			return;
+		}
+		vcpu->stats.spare_full++;
+	}
 	realm_free_delegated(vcpu, pa);
 }
 
@@ -163,6 +169,7 @@ int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 		    (int)RMI_RETURN_INDEX(ret) == level - 1) {
 			/* The table exists (another vCPU made it first, or a
 			 * 2 MiB map's pre-created table is still there). */
+			vcpu->stats.rtt_create_lost++;
 			realm_free_rtt(vcpu, rtt);
 			continue;
 		}
@@ -298,9 +305,11 @@ int realm_fold_rtt_level(struct kvm_vcpu *vcpu, int level, uint64_t start, uint6
 
 		next = aligned + map_size;
 		if (status == RMI_SUCCESS) {
+			vcpu->stats.scan_folded++;
 			realm_free_delegated(vcpu, rtt);
 		} else if (status == RMI_ERROR_RTT) {
 			if (level == RTT_MAX_LEVEL || (int)index < level) {
+				vcpu->stats.scan_refused++;
 				not_folded++;
 			} else {
 				int r = realm_fold_rtt_level(vcpu, level + 1, addr, next);

@@ -117,6 +117,15 @@ struct vcpu_stats {
 	uint64_t mmio;           /* aborts outside memslots */
 	uint64_t ripas_changes;
 	uint64_t races;          /* faults already mapped by another vCPU */
+	/* The events that make multi-vCPU counts differ between runs of one
+	 * seed (thread interleaving, not the pattern): */
+	uint64_t rtt_create_lost; /* RTT_CREATE refused: another vCPU made the table */
+	uint64_t spare_taken;     /* an RTT page from the realm's spare (no DELEGATE) */
+	uint64_t spare_kept;      /* a freed RTT page kept as the spare (no UNDELEGATE) */
+	uint64_t spare_full;      /* a freed RTT page undelegated: the spare was taken */
+	uint64_t scan_folded;     /* fold scan (after a RIPAS change): tables folded */
+	uint64_t scan_refused;    /* ... and left: not homogeneous, e.g. another vCPU's
+				   * pages in them were still (or already) mapped */
 	uint64_t host_page_ins;  /* pins that faulted host memory in */
 	uint64_t errors;
 };
