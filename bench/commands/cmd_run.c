@@ -523,6 +523,7 @@ struct pooled {
 static struct run_pinning pinning;
 static struct run_repeat_log repeat_log;
 static const struct cost_profile *run_profile;
+static uint32_t run_weights[RMI_WEIGHT_FIDS];
 static double perf_read_cost_ns;   /* --perf-stages: one group read, median */
 
 static int pool_add(struct pooled *p, struct run_result *r, bool first)
@@ -819,6 +820,10 @@ static size_t point_configs(const struct run_options *o, size_t pi, size_t vi,
 			.stage_timing = o->stage_timing,
 			.fresh_backing = !o->prefault,
 			.pin_cpus = o->n_pin ? o->pin : NULL,
+			/* --profile with per-command costs: each fault record
+			 * sums its calls' RMM instructions (modeled.*). */
+			.rmi_weights = vm == 0 && run_profile && run_profile->per_call ?
+				       run_weights : NULL,
 		};
 	}
 	return n;
@@ -973,6 +978,9 @@ int cmd_run(int argc, char **argv)
 		return 2;
 	(void)run_cpus_available(); /* before pinning changes this thread's mask */
 	run_profile = cost_profile_find(o.profile);
+	if (run_profile && run_profile->per_call && o.realm_policy)
+		cost_profile_weights(run_profile,
+				     o.realm_policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0", run_weights);
 	if (o.perf_stages)
 		perf_read_cost_ns = run_perf_read_cost_ns();
 	if (!o.kvm && run_pin_init(&pinning, o.pin_arg, o.vcpus, o.n_vcpus, err, sizeof(err))) {

@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kvm/rmi_cmds.h"
 #include "results/stats.h"
+#include "rmm/rmm.h"
 
 #define NOT_MODELED "GPT maintenance per delegated granule (DC CIPAPA, GPT write, TLBI RPALOS; " \
 	"no published time), the realm world switch beyond a bare SMC, TLB/cache maintenance"
@@ -90,33 +92,29 @@ double cost_profile_icount(const struct cost_profile *p, const char *abi, const 
 	return -1;
 }
 
-/* The run's mean RMM time per RMI call (REC_ENTER aside) and per
- * REC_ENTER, from its counts by command. */
-static void mean_rmm_ns(const struct cost_profile *p, const char *abi,
-			const struct results_count *counts, size_t n_counts, double *per_call,
-			double *per_enter, uint64_t *uncosted)
+void cost_profile_weights(const struct cost_profile *p, const char *abi,
+			  uint32_t weights[RMI_WEIGHT_FIDS])
 {
-	double ns_per_instr = 1.0 / (p->ghz * p->ipc), total = 0;
-	uint64_t calls = 0;
-
-	*per_call = *per_enter = 0;
-	*uncosted = 0;
-	for (size_t i = 0; i < n_counts; i++) {
-		const char *name = counts[i].name;
-		if (strncmp(name, "RMI_", 4))
-			continue;   /* RSI and event counts are no host calls */
-		double ic = cost_profile_icount(p, abi, name);
-		if (!strcmp(name, "RMI_REC_ENTER")) {
-			*per_enter = ic > 0 ? ic * ns_per_instr : 0;
-			continue;
-		}
-		calls += counts[i].count;
-		if (ic < 0)
-			*uncosted += counts[i].count;
-		else
-			total += (double)counts[i].count * ic * ns_per_instr;
+	enum rmi_abi a = !strcmp(abi, "1.0") ? RMI_ABI_1_0 : RMI_ABI_2_0;
+	memset(weights, 0, RMI_WEIGHT_FIDS * sizeof(*weights));
+	for (const struct cmd_icount *c = p->per_call; c && c->command; c++) {
+		uint64_t fid = strcmp(c->abi, abi) ? 0 : rmi_command_fid(c->command + 4, a);
+		if (fid >= RMI_FID(0) && fid - RMI_FID(0) < RMI_WEIGHT_FIDS)
+			weights[fid - RMI_FID(0)] = (uint32_t)(c->instructions + 0.5);
 	}
-	*per_call = calls ? total / (double)calls : 0;
+}
+
+/* Calls of the run (REC_ENTER aside) of commands the profile has no
+ * instruction count for. */
+static uint64_t uncosted_calls(const struct cost_profile *p, const char *abi,
+			       const struct results_count *counts, size_t n_counts)
+{
+	uint64_t n = 0;
+	for (size_t i = 0; i < n_counts; i++)
+		if (!strncmp(counts[i].name, "RMI_", 4) && strcmp(counts[i].name, "RMI_REC_ENTER") &&
+		    cost_profile_icount(p, abi, counts[i].name) < 0)
+			n += counts[i].count;
+	return n;
 }
 
 size_t cost_profile_extras(const struct cost_profile *p, const char *abi,
@@ -124,30 +122,33 @@ size_t cost_profile_extras(const struct cost_profile *p, const char *abi,
 			   const struct results_count *counts, size_t n_counts,
 			   struct results_extra *out, size_t max)
 {
-	uint64_t *t = malloc((n ? n : 1) * sizeof(*t)), uncosted = 0;
-	double smc = 0, rmm = 0, per_call = 0, per_enter = 0;
+	uint64_t *t = malloc((n ? n : 1) * sizeof(*t));
+	double smc = 0, rmm = 0, ns_per_instr = p->per_call ? 1.0 / (p->ghz * p->ipc) : 0;
+	double enter = p->per_call ? cost_profile_icount(p, abi, "RMI_REC_ENTER") : 0;
 	size_t k = 0;
 
 	if (!t || !n || max < 6 || p->smc_ns <= 0) {
 		free(t);
 		return 0;
 	}
-	if (p->per_call)
-		mean_rmm_ns(p, abi, counts, n_counts, &per_call, &per_enter, &uncosted);
+	enter = enter > 0 ? enter : 0;
 	for (size_t i = 0; i < n; i++) {
-		/* The host's calls for this fault, plus the REC_ENTER back. */
-		double calls = (double)faults[i].rmi_calls + 1;
-		double work = (double)faults[i].rmi_calls * per_call + per_enter;
-		smc += calls * p->smc_ns;
+		/* The host's calls for this fault, plus the REC_ENTER back; the
+		 * RMM's work of exactly those calls (call_weight: the sum of
+		 * their instruction counts, cost_profile_weights). */
+		double s = ((double)faults[i].rmi_calls + 1) * p->smc_ns;
+		double work = ((double)faults[i].call_weight + enter) * ns_per_instr;
+		smc += s;
 		rmm += work;
-		t[i] = faults[i].total_ns + (uint64_t)(calls * p->smc_ns + work + 0.5);
+		t[i] = (uint64_t)(s + work + 0.5);
 	}
 	stats_sort_u64(t, n);
 	out[k++] = (struct results_extra){ "modeled.smc_ns", p->smc_ns };
 	out[k++] = (struct results_extra){ "modeled.smc_ns_per_fault", smc / (double)n };
 	if (p->per_call) {
 		out[k++] = (struct results_extra){ "modeled.rmm_ns_per_fault", rmm / (double)n };
-		out[k++] = (struct results_extra){ "modeled.uncosted_calls", (double)uncosted };
+		out[k++] = (struct results_extra){ "modeled.uncosted_calls",
+						   (double)uncosted_calls(p, abi, counts, n_counts) };
 	}
 	out[k++] = (struct results_extra){ "modeled.fault_p50_ns",
 					   (double)stats_percentile_sorted(t, n, STATS_PPM(50)) };

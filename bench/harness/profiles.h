@@ -21,6 +21,7 @@
 #include <stdint.h>
 
 #include "harness/sim_harness.h"
+#include "kvm/rmi_cmds.h"
 #include "results/results.h"
 
 /* Instructions the RMM executes for one call of a command (a count name
@@ -47,21 +48,26 @@ struct cost_profile {
 const struct cost_profile *cost_profile_find(const char *name);
 const struct cost_profile *cost_profile_at(size_t index);
 
-/* Modeled extras of one run: every RMI call of a fault (its rmi_calls,
- * plus the REC_ENTER that resumes the guest) costs one SMC round trip;
- * with per-call costs, each call also costs the RMM's instructions. A
- * fault record has no per-command counts, so a fault is charged its calls
- * times the run's mean cost per call (from the run's counts by command:
- * exact for the mean fault, an approximation for a fault whose mix of
- * commands differs from the run's). Writes "modeled.smc_ns",
- * "modeled.smc_ns_per_fault", with per-call costs "modeled.rmm_ns_per_fault"
- * and "modeled.uncosted_calls" (calls of commands the profile has no count
- * for), and "modeled.fault_p50_ns" / "modeled.fault_p99_ns" (measured +
- * modeled, per record); returns entries written. Realm runs only. */
+/* Modeled extras of one run, purely modeled and per fault (no measured
+ * time in them): a fault costs one SMC round trip per RMI call (its
+ * rmi_calls, plus the REC_ENTER that resumes the guest) and, with per-call
+ * costs, the RMM's instructions of exactly its calls (the record's
+ * call_weight, summed during the run from cost_profile_weights) plus
+ * REC_ENTER's. Writes "modeled.smc_ns", "modeled.smc_ns_per_fault", with
+ * per-call costs "modeled.rmm_ns_per_fault" and "modeled.uncosted_calls"
+ * (the run's calls of commands the profile has no count for: they cost
+ * their SMC only), and "modeled.fault_p50_ns" / "modeled.fault_p99_ns"
+ * over the faults' modeled costs; returns entries written. Realm runs only. */
 size_t cost_profile_extras(const struct cost_profile *p, const char *abi,
 			   const struct fault_record *faults, size_t n,
 			   const struct results_count *counts, size_t n_counts,
 			   struct results_extra *out, size_t max);
+
+/* Per-FID weights for a run under ABI (struct run_config.rmi_weights):
+ * the RMM instructions of one call of each command the profile costs, 0
+ * for the others. */
+void cost_profile_weights(const struct cost_profile *p, const char *abi,
+			  uint32_t weights[RMI_WEIGHT_FIDS]);
 
 /* The RMM instructions of one call of `command` under `abi`, or -1. */
 double cost_profile_icount(const struct cost_profile *p, const char *abi, const char *command);

@@ -195,6 +195,7 @@ static int build_vm(const struct run_config *cfg, struct sim_env *env,
 		.nr_vcpus = cfg->vcpus,
 		.stage_timing = cfg->stage_timing,
 		.fresh_backing = cfg->fresh_backing,
+		.rmi_weights = cfg->rmi_weights,
 	};
 	if (kvm_create_vm(&kc, env->dram, cp, &env->kvm))
 		return fail(res, "create VM", kvm_last_error());

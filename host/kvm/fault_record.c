@@ -20,6 +20,7 @@ void kvm_fault_begin(struct kvm_vcpu *vcpu, uint64_t t_back)
 	memset(&f->rec, 0, sizeof(f->rec));
 	f->rec.vcpu = vcpu->id;
 	f->calls_at_start = vcpu->rmi.calls;
+	f->weight_at_start = vcpu->rmi.weight;
 	f->active = true;
 	if (t_exit && t_exit >= f->t_enter && t_exit <= t_back) {
 		stage_timer_start_at(&f->timer, &f->rec, t_exit);
@@ -43,7 +44,7 @@ void kvm_fault_set(struct kvm_vcpu *vcpu, enum fault_kind kind, uint64_t ipa, in
 
 /* Close the in-flight record once the entry that resumed the guest is back. */
 void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry,
-			 uint64_t t_back)
+			 uint64_t weight_before_entry, uint64_t t_back)
 {
 	struct fault_in_flight *f = &vcpu->fault;
 	uint64_t resume = vcpu->clock.resume_ts ? vcpu->clock.resume_ts(vcpu->clock.ctx) : 0;
@@ -54,6 +55,8 @@ void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry,
 	stage_add_ticks(&f->timer, STAGE_REC_ENTER, f->t_enter, end);
 	stage_timer_stop_at(&f->timer, end);
 	f->rec.rmi_calls = (uint16_t)(calls_before_entry - f->calls_at_start);
+	uint64_t w = weight_before_entry - f->weight_at_start;
+	f->rec.call_weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 	fault_log_append(vcpu->log, &f->rec);
 	f->active = false;
 }

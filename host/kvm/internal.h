@@ -38,7 +38,8 @@ void kvm_memcache_free(struct kvm_vcpu *vcpu);
 /* Fault records (fault_record.c). */
 void kvm_fault_begin(struct kvm_vcpu *vcpu, uint64_t t_back);
 /* Close the in-flight record once the entry that resumed the guest is back. */
-void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry, uint64_t t_back);
+void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry,
+		      uint64_t weight_before_entry, uint64_t t_back);
 void kvm_fault_discard(struct kvm_vcpu *vcpu);
 void kvm_fault_set(struct kvm_vcpu *vcpu, enum fault_kind kind, uint64_t ipa, int level);
 

@@ -61,6 +61,7 @@ static int vcpu_enter(struct kvm_vcpu *vcpu, struct vcpu_exit *ex, uint64_t *t_b
 {
 	struct fault_in_flight *f = &vcpu->fault;
 	uint32_t calls = vcpu->rmi.calls;
+	uint64_t weight = vcpu->rmi.weight;
 	int ret;
 
 	/* Host work after the last mark (unlock, bookkeeping) stays
@@ -74,7 +75,7 @@ static int vcpu_enter(struct kvm_vcpu *vcpu, struct vcpu_exit *ex, uint64_t *t_b
 		ret = kvm_normal_enter(vcpu, ex);
 	*t_back = stage_clock_now();
 	if (f->active)
-		kvm_fault_finish(vcpu, calls, *t_back);
+		kvm_fault_finish(vcpu, calls, weight, *t_back);
 	return ret;
 }
 

@@ -131,6 +131,7 @@ static struct kvm_vcpu *vcpu_alloc(struct kvm *kvm, unsigned id)
 	vcpu->kvm = kvm;
 	vcpu->id = id;
 	vcpu->rmi.conduit = kvm->conduit;
+	vcpu->rmi.weights = kvm->cfg.rmi_weights;
 	return vcpu;
 }
 

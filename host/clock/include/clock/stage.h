@@ -62,6 +62,10 @@ struct fault_record {
 	uint8_t kind;       /* enum fault_kind */
 	uint8_t level;      /* mapping level: 3 = 4 KiB, 2 = 2 MiB */
 	uint16_t rmi_calls; /* RMI calls the host made for this fault */
+	/* The sum over those calls of a per-command weight the harness set
+	 * (--profile: the RMM's instructions per command); 0 without one.
+	 * Fits the record's tail padding: the record does not grow. */
+	uint32_t call_weight;
 };
 
 #endif

@@ -66,6 +66,9 @@ struct kvm_config {
 				  * (default): prefaulted, as a VMM that
 				  * preallocates guest memory */
 	uint64_t fault_log_capacity; /* records per vCPU */
+	/* Per-command weights summed into each fault record's call_weight
+	 * (RMI_WEIGHT_FIDS entries by FID offset), or NULL. */
+	const uint32_t *rmi_weights;
 };
 
 /* A memslot: guest RAM [gpa, gpa + size) backed by host memory at hva,
@@ -138,6 +141,7 @@ struct fault_in_flight {
 	struct stage_timer timer;
 	uint64_t t_enter;        /* host called REC_ENTER / entered the guest */
 	uint32_t calls_at_start; /* rmi.calls when the fault began */
+	uint64_t weight_at_start; /* rmi.weight when the fault began */
 };
 
 struct kvm_vcpu {

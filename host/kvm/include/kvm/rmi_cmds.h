@@ -17,9 +17,14 @@
 #include "abi/rmi.h"
 #include "abi/smc.h"
 
+/* Weights per RMI function ID, [fid - RMI_FID(0)], RMI_WEIGHT_FIDS entries. */
+#define RMI_WEIGHT_FIDS 256
+
 struct rmi_host {
 	struct smc_conduit conduit;
 	uint32_t calls;         /* SMCs since the counter was last cleared */
+	const uint32_t *weights; /* per-command weight (struct kvm_config), or NULL */
+	uint64_t weight;        /* sum of the weights of the calls made */
 };
 
 static inline uint64_t rmi_smc(struct rmi_host *h, uint64_t fid, uint64_t a1,
@@ -28,6 +33,8 @@ static inline uint64_t rmi_smc(struct rmi_host *h, uint64_t fid, uint64_t a1,
 {
 	struct smc_args args = { .fid = fid, .x = { a1, a2, a3, a4, a5, 0 } };
 	h->calls++;
+	if (h->weights && fid - RMI_FID(0) < RMI_WEIGHT_FIDS)
+		h->weight += h->weights[fid - RMI_FID(0)];
 	smc_call(&h->conduit, &args, res);
 	return res->x[0];
 }

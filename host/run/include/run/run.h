@@ -43,6 +43,8 @@ struct run_config {
 	bool perf_stages;       /* and per stage (needs perf_counters and
 				 * stage_timing; each read is timed into
 				 * the stage it closes) */
+	const uint32_t *rmi_weights; /* per-command weights for the fault
+				      * records' call_weight (kvm_config), or NULL */
 };
 
 /* Per-stage counters of a run, summed over vCPUs: value[s][c] is the sum
