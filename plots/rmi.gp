@@ -1,7 +1,9 @@
 # Figure 4: RMI calls per fault by command, stacked, one bar per realm
 # configuration (pattern, page, policy, ABI); one panel per page size.
 # Extra variables: pages, ncmds. Data: rmi_<page>.dat: config, one column
-# per RMI command (calls / faults of the run phase), total.
+# per RMI command (calls / faults of the run phase), total, total_label
+# ('-' columns and "not recorded" for a run whose RMI calls nobody saw:
+# no bar is drawn for it, and it is never shown as 0).
 load plotsdir.'/common.gp'
 np = words(pages)
 set datafile columnheaders
@@ -13,6 +15,7 @@ set boxwidth 0.7
 set xtics rotate by -30 left
 set ylabel 'RMI calls per fault'
 set yrange [0:*]
+set datafile missing '-'
 set offsets 0, 0, graph 0.10, 0
 set bmargin 9
 do for [i=1:np] {
@@ -26,8 +29,8 @@ do for [i=1:np] {
     }
     if (i > 1) { unset label 999 }
     plot for [c=2:ncmds+1] f using c:xtic(1) title columnheader(c) lc (c - 1), \
-         f using 0:ncmds+2:(sprintf('%.2f', column(ncmds + 2))) with labels \
-             offset 0, 1 font ',9' notitle
+         f using 0:(valid(ncmds + 2) ? column(ncmds + 2) : 0):(stringcolumn(ncmds + 3)) \
+             with labels offset 0, 1 font ',9' notitle
 }
 unset multiplot
 set output

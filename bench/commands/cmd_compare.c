@@ -319,6 +319,8 @@ static int compare_pair(const struct report_dir *da, const struct report_dir *db
 
 static void describe(const struct report_dir *d, const char *tag, struct json_writer *w)
 {
+	bool emulated;
+	const char *platform = report_platform(d, &emulated);
 	if (w) {
 		json_key(w, tag);
 		json_begin_object(w);
@@ -326,13 +328,15 @@ static void describe(const struct report_dir *d, const char *tag, struct json_wr
 		const char *keys[] = { "source", "backend", "abi", "policy", "git_rev", "start_time" };
 		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 			json_member_string(w, keys[i], report_meta_string(d, keys[i]));
+		json_member_string(w, "platform", platform);
+		json_member_bool(w, "emulated", emulated);
 		json_end_object(w);
 		return;
 	}
-	printf("%s: %s (%s, backend %s, RMI ABI %s, policy %s, git %s)\n", tag, d->path,
+	printf("%s: %s (%s, backend %s, RMI ABI %s, policy %s, git %s; %s)\n", tag, d->path,
 	       report_meta_string(d, "source"), report_meta_string(d, "backend"),
 	       report_meta_string(d, "abi"), report_meta_string(d, "policy"),
-	       report_meta_string(d, "git_rev"));
+	       report_meta_string(d, "git_rev"), platform);
 }
 
 static void list_unmatched(const struct report_dir *d, const bool *matched, const char *side,

@@ -90,7 +90,7 @@ static void provenance(const struct plot_ctx *c, const struct run_ref *refs, siz
 		       const char *files, char *title_tag, size_t tlen, char *foot, size_t flen)
 {
 	char sources[128] = "", abis[64] = "", policies[128] = "", backends[64] = "",
-	     revs[128] = "", dirs[256] = "";
+	     revs[128] = "", dirs[256] = "", platforms[256] = "", caveats[256] = "";
 	for (size_t i = 0; i < n; i++) {
 		const struct results_run_summary *s = refs[i].run->sum;
 		set_add(sources, sizeof(sources), s->source);
@@ -103,6 +103,12 @@ static void provenance(const struct plot_ctx *c, const struct run_ref *refs, siz
 		base = base && base[1] ? base + 1 : c->dirs[i].path;
 		set_add(backends, sizeof(backends), report_meta_string(&c->dirs[i], "backend"));
 		set_add(revs, sizeof(revs), report_meta_string(&c->dirs[i], "git_rev"));
+		/* Emulated or unknown platforms are said in the title itself. */
+		bool emulated;
+		const char *plat = report_platform(&c->dirs[i], &emulated);
+		set_add(platforms, sizeof(platforms), plat);
+		if (emulated || strstr(plat, "not recorded"))
+			set_add(caveats, sizeof(caveats), plat);
 		if (c->n_dirs > 1) {
 			char tagged[128];
 			snprintf(tagged, sizeof(tagged), "#%zu %s", i + 1, base);
@@ -111,12 +117,13 @@ static void provenance(const struct plot_ctx *c, const struct run_ref *refs, siz
 			set_add(dirs, sizeof(dirs), base);
 		}
 	}
-	snprintf(title_tag, tlen, "(%s, RMI ABI %s)", sources, abis[0] ? abis : "n/a: normal VM only");
+	snprintf(title_tag, tlen, "(%s, RMI ABI %s%s%s)", sources,
+		 abis[0] ? abis : "n/a: normal VM only", caveats[0] ? "; " : "", caveats);
 	const char *what = strstr(sources, RESULTS_SOURCE_SIM_MEASURED)
 		? "; sim-measured = this host executing the RMM and KVM models, not hardware time"
 		: "";
-	snprintf(foot, flen, "data: %s of %s | backend %s, policies %s, git %s%s", files, dirs,
-		 backends, policies, revs, what);
+	snprintf(foot, flen, "data: %s of %s | backend %s, policies %s, git %s | platform: %s%s",
+		 files, dirs, backends, policies, revs, platforms, what);
 }
 
 /* ---- data files ---- */
@@ -152,10 +159,12 @@ static void run_label(const struct plot_ctx *c, const struct report_dir *dir,
 	char tag[24];
 
 	dir_tag(c, dir, tag, sizeof(tag));
+	/* A statistic of one sample is that sample: say so on the figure. */
+	const char *one = s->faults == 1 ? " (n=1)" : "";
 	if (c->multi_policy && strcmp(s->vm, "normal"))
-		snprintf(buf, len, "%s%s %s %s %s", tag, s->vm, s->pattern, s->page, s->policy);
+		snprintf(buf, len, "%s%s %s %s %s%s", tag, s->vm, s->pattern, s->page, s->policy, one);
 	else
-		snprintf(buf, len, "%s%s %s %s", tag, s->vm, s->pattern, s->page);
+		snprintf(buf, len, "%s%s %s %s%s", tag, s->vm, s->pattern, s->page, one);
 }
 
 /* Runs at the figure's vCPU count, optionally only one page size. */
@@ -238,7 +247,21 @@ static int vars_common(struct plot_ctx *c, char *vars, const char *title, const 
 	return 0;
 }
 
-/* ---- figure 1: per-stage stacked medians ---- */
+/* ---- figure 1: per-stage stacked means ---- */
+
+/*
+ * Mean of stage S (STAGE_COUNT: the whole fault) over all the run's
+ * faults, 0 where it did not occur. The stages of a fault add up to its
+ * total (unattributed takes the rest), so the stacked means add up to the
+ * mean whole fault whatever the mix of fault kinds: medians would not.
+ */
+static double stage_mean_ns(const struct report_run *r, enum stage s)
+{
+	double sum = 0;
+	for (size_t i = 0; i < r->n; i++)
+		sum += s == STAGE_COUNT ? (double)r->total_ns[i] : (double)r->stage_ns[s][i];
+	return r->n ? sum / (double)r->n : 0;
+}
 
 #define MAX_REFS 256
 
@@ -267,7 +290,7 @@ static int fig_stages(struct plot_ctx *c)
 		for (int s = 0; s < STAGE_COUNT; s++)
 			if (used[s])
 				fprintf(f, "\t%s", stage_name((enum stage)s));
-		fprintf(f, "\tfault_p50\n");
+		fprintf(f, "\tfault_mean\n");
 		for (size_t i = 0; i < n; i++) {
 			char label[128];
 			run_label(c, refs[i].dir, refs[i].run->sum, label, sizeof(label));
@@ -275,17 +298,9 @@ static int fig_stages(struct plot_ctx *c)
 			for (int s = 0; s < STAGE_COUNT; s++) {
 				if (!used[s])
 					continue;
-				size_t k;
-				uint64_t *v = report_samples(refs[i].run, (enum stage)s, true, &k);
-				if (!v) {
-					atomic_file_abort(f, tmp);
-					snprintf(c->err, sizeof(c->err), "out of memory");
-					return -1;
-				}
-				fprintf(f, "\t%.4f", (double)report_median(v, k) / 1000.0);
-				free(v);
+				fprintf(f, "\t%.4f", stage_mean_ns(refs[i].run, (enum stage)s) / 1000.0);
 			}
-			fprintf(f, "\t%.4f\n", (double)refs[i].run->sum->fault_ns.p50_ns / 1000.0);
+			fprintf(f, "\t%.4f\n", stage_mean_ns(refs[i].run, STAGE_COUNT) / 1000.0);
 		}
 		if (data_commit(c, f, tmp, path))
 			return -1;
@@ -303,7 +318,7 @@ static int fig_stages(struct plot_ctx *c)
 
 	char tag[256], foot[1024], title[512];
 	provenance(c, all, n_all, "faults.csv", tag, sizeof(tag), foot, sizeof(foot));
-	snprintf(title, sizeof(title), "Median time per stage of a stage-2 fault, %u vCPU %s",
+	snprintf(title, sizeof(title), "Mean time per stage of a stage-2 fault, %u vCPU %s",
 		 c->min_vcpus, tag);
 	for (char *q = page_words; (q = strchr(q, ',')); )
 		*q = ' ';
@@ -444,9 +459,10 @@ static int fig_overhead(struct plot_ctx *c)
 				break;
 			}
 			char label[128], tag[24];
-			snprintf(label, sizeof(label), "%s%s %s%s%s",
+			snprintf(label, sizeof(label), "%s%s %s%s%s%s",
 				 dir_tag(c, refs[i].dir, tag, sizeof(tag)), r->pattern, r->page,
-				 c->multi_policy ? " " : "", c->multi_policy ? r->policy : "");
+				 c->multi_policy ? " " : "", c->multi_policy ? r->policy : "",
+				 na == 1 || nb == 1 ? " (n=1)" : "");
 			fprintf(f, "\"%s\"\t%.5f\t%.5f\t%.5f\t%.3f\t%.3f\t%zu\t%zu\n", label,
 				ci.ratio, ci.low, ci.high, (double)ma / 1000.0, (double)mb / 1000.0,
 				na, nb);
@@ -515,11 +531,19 @@ static int fig_rmi(struct plot_ctx *c)
 		fprintf(f, "config");
 		for (size_t j = 0; j < n_cmds; j++)
 			fprintf(f, "\t%s", cmds[j] + 4);
-		fprintf(f, "\ttotal\n");
+		fprintf(f, "\ttotal\ttotal_label\n");
 		for (size_t i = 0; i < n; i++) {
 			const struct results_run_summary *s = refs[i].run->sum;
 			double total = 0;
-			fprintf(f, "\"%s %s %s %s\"", s->pattern, s->page, s->policy, s->abi);
+			fprintf(f, "\"%s %s %s %s%s\"", s->pattern, s->page, s->policy, s->abi,
+				s->faults == 1 ? " (n=1)" : "");
+			if (!report_rmi_recorded(refs[i].run)) {
+				/* The VMM cannot see RMI calls: no bar, never a 0. */
+				for (size_t j = 0; j <= n_cmds; j++)
+					fprintf(f, "\t-");
+				fprintf(f, "\t\"not recorded\"\n");
+				continue;
+			}
 			for (size_t j = 0; j < n_cmds; j++) {
 				uint64_t cnt = 0;
 				for (size_t k = 0; k < s->n_counts; k++)
@@ -529,7 +553,7 @@ static int fig_rmi(struct plot_ctx *c)
 				total += per;
 				fprintf(f, "\t%.4f", per);
 			}
-			fprintf(f, "\t%.4f\n", total);
+			fprintf(f, "\t%.4f\t\"%.2f\"\n", total, total);
 		}
 		if (data_commit(c, f, tmp, path))
 			return -1;

@@ -61,6 +61,15 @@ void report_free(struct report_dir *d);
 
 /* A meta.json string field, or "?" when absent. */
 const char *report_meta_string(const struct report_dir *d, const char *key);
+/* The platform of the measured machine for figures and `compare`
+ * (results_platform_label of meta host.platform.kind; "platform not
+ * recorded" for directories older than that record); *EMULATED when the
+ * CPU was emulated (QEMU TCG, FVP). */
+const char *report_platform(const struct report_dir *d, bool *emulated);
+/* Whether the run's RMI calls were recorded: a real-vm run counts them
+ * only when kernel SMC sites were probed (extra.rmi_calls_counted = 1); a
+ * VMM's own run cannot see them. Not recorded is not zero. */
+bool report_rmi_recorded(const struct report_run *r);
 
 /*
  * Samples of one metric of a run into a new array (caller frees):

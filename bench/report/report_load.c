@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "kvm/policy.h"
+#include "results/provenance.h"
 
 const char *const report_key_names[REPORT_KEY_COUNT] = {
 	"vm", "pattern", "policy", "abi", "page", "size", "vcpus",
@@ -326,6 +327,23 @@ const char *report_meta_string(const struct report_dir *d, const char *key)
 {
 	const char *s = json_as_string(json_get(d->meta, key));
 	return s ? s : "?";
+}
+
+const char *report_platform(const struct report_dir *d, bool *emulated)
+{
+	const struct json_value *p = json_get(json_get(d->meta, "host"), "platform");
+	const struct json_value *e = json_get(p, "emulated");
+	*emulated = e && e->type == JSON_BOOL && e->boolean;
+	return results_platform_label(json_as_string(json_get(p, "kind")));
+}
+
+bool report_rmi_recorded(const struct report_run *r)
+{
+	double counted = 0;
+	if (strcmp(r->sum->source, RESULTS_SOURCE_REAL_VM))
+		return true;
+	return json_as_double(json_get(json_get(r->sum->json, "extra"), "rmi_calls_counted"),
+			      &counted) && counted == 1;
 }
 
 uint64_t *report_samples(const struct report_run *r, enum stage s, bool all_faults, size_t *n)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "report_test.h"
+static void check_stacks_add_up(const char *dat);
 
 static const char *bench;
 static char work[PATH_MAX];
@@ -204,6 +206,7 @@ static void test_good_run(const char *good)
 	CHECK(rt_count_suffix(fig, ".png") == 5);
 	snprintf(fig, sizeof(fig), "%s/plots/data/stages_4K.dat", good);
 	CHECK(rt_file_contains(fig, "unattributed"));
+	check_stacks_add_up(fig);
 
 	/* --format svg --out elsewhere: only SVGs there */
 	char other[PATH_MAX];
@@ -231,6 +234,36 @@ static void test_good_run(const char *good)
 	char *argv4[] = { (char *)bench, "plot", "--format", "gif", (char *)good, NULL };
 	CHECK(rt_run(argv4, NULL, err, NULL, NULL) == 2);
 	CHECK(rt_file_contains(err, "--format"));
+}
+
+/* Each stacked bar of the stages figure adds up to the dot above it (the
+ * mean whole fault), whatever the mix of fault kinds in the run. */
+static void check_stacks_add_up(const char *dat)
+{
+	FILE *f = fopen(dat, "r");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	char line[4096];
+	size_t rows = 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] != '"')
+			continue; /* the header */
+		double v[32], sum = 0;
+		size_t n = 0;
+		for (char *p = strchr(line + 1, '"'); p && n < 32; ) {
+			p = strchr(p, '\t');
+			if (!p)
+				break;
+			v[n++] = strtod(p + 1, &p);
+		}
+		for (size_t i = 0; i + 1 < n; i++)
+			sum += v[i];
+		CHECK(n >= 2 && fabs(sum - v[n - 1]) <= 0.0001 * (double)n + 1e-9);
+		rows++;
+	}
+	fclose(f);
+	CHECK(rows > 0);
 }
 
 int main(int argc, char **argv)
