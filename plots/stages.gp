@@ -3,14 +3,15 @@
 # Extra variables: pages ('4K 2M'), nstages (stage columns; unattributed is
 # the last), stageidx (each column's stage number, so a stage keeps its
 # colour whichever stages a run has), vcpus. Data: stages_<page>.dat: config, one column per stage
-# (mean us over all faults, 0 where the stage did not occur), fault_mean.
+# (mean us over the faults up to the run's p99 whole fault, 0 where the
+# stage did not occur), fault_mean (the same faults' mean whole fault).
 # Means, not medians: a fault's stages add up to its total, so the stacked
 # means add up to the mean whole fault (the dot) whatever the mix of kinds.
 load plotsdir.'/common.gp'
 np = words(pages)
 set datafile columnheaders
 # Panels share the left 80 % of the canvas; the key sits in the rest.
-set multiplot layout 1, np title figtitle."\nbars: per-stage means over all faults (0 where a stage did not occur), stacked; dot: mean whole fault (the bar's height)" font ',13' margins 0.06, 0.80, 0.22, 0.88 spacing 0.07
+set multiplot layout 1, np title figtitle."\nbars: per-stage means over the faults up to the p99 whole fault (0 where a stage did not occur), stacked; dot: their mean whole fault" font ',13' margins 0.06, 0.80, 0.22, 0.88 spacing 0.07
 set style data histograms
 set style histogram rowstacked
 set style fill solid 0.9 border rgb '#333333'
