@@ -249,6 +249,8 @@ static int vars_common(struct plot_ctx *c, char *vars, const char *title, const 
 
 /* ---- figure 1: per-stage stacked means ---- */
 
+#define MAX_REFS 256
+
 /*
  * Mean of stage S (STAGE_COUNT: the whole fault) over the run's faults up
  * to its p99 whole fault (the slowest 1 % left out whole: on a shared host
