@@ -37,53 +37,55 @@ static void put(const char *root, const char *rel, const char *text, size_t len)
 
 #define PUT(root, rel, lit) put(root, rel, lit, sizeof(lit) - 1)
 
-static const char *kind_of(const char *name)
-{
-	static char root[300];
-	snprintf(root, sizeof(root), "%s/%s", base, name);
-	struct results_platform p;
-	results_detect_platform(root, &p);
-	return p.kind;
-}
+/* One fake machine: the files it exposes, and the platform expected. */
+struct fake_file {
+	const char *rel, *text;
+	size_t len;
+};
+#define FILE_OF(rel, lit) { rel, lit, sizeof(lit) - 1 }
+#define CPUINFO_ARM(impl, part) \
+	FILE_OF("/proc/cpuinfo", "processor\t: 0\nCPU implementer\t: " impl "\nCPU part\t: " part "\n")
+
+struct fake_machine {
+	const char *name, *want;
+	struct fake_file files[3];
+};
+
+static const struct fake_machine machines[] = {
+	{ "tcg", "qemu-tcg", { FILE_OF("/proc/device-tree/compatible", "linux,dummy-virt\0"),
+			       CPUINFO_ARM("0x00", "0x051") } },
+	{ "qkvm", "qemu-kvm", { FILE_OF("/sys/firmware/devicetree/base/compatible",
+					"linux,dummy-virt\0"),
+				CPUINFO_ARM("0x41", "0xd0c") } },
+	{ "fvp", "fvp", { FILE_OF("/proc/device-tree/compatible",
+				  "arm,fvp-base-revc\0arm,vexpress\0"),
+			  CPUINFO_ARM("0x41", "0xd0c") } },
+	{ "x86vm", "vm", { FILE_OF("/proc/cpuinfo", "processor\t: 0\nmodel name\t: AMD EPYC\n"
+						 "flags\t\t: fpu hypervisor\n") } },
+	{ "x86tcg", "qemu-tcg", { FILE_OF("/proc/cpuinfo", "processor\t: 0\nmodel name\t: QEMU "
+							   "Virtual CPU version 2.5+\nflags\t\t: fpu "
+							   "hypervisor\n"),
+				  FILE_OF("/sys/class/dmi/id/sys_vendor", "QEMU\n") } },
+	{ "hw", "hardware", { CPUINFO_ARM("0x41", "0xd40") } },
+	{ "midr", "qemu-tcg", { FILE_OF("/sys/devices/system/cpu/cpu0/regs/identification/midr_el1",
+					"0x00000000000f0510\n") } },
+	{ "nothing-here", "unknown", { { NULL, NULL, 0 } } },
+};
 
 static void test_platforms(void)
 {
 	char r[300];
-	snprintf(r, sizeof(r), "%s/tcg", base);
-	PUT(r, "/proc/device-tree/compatible", "linux,dummy-virt\0");
-	PUT(r, "/proc/cpuinfo", "processor\t: 0\nCPU implementer\t: 0x00\nCPU part\t: 0x051\n");
-	CHECK(!strcmp(kind_of("tcg"), "qemu-tcg"));
-
-	snprintf(r, sizeof(r), "%s/qkvm", base);
-	PUT(r, "/sys/firmware/devicetree/base/compatible", "linux,dummy-virt\0");
-	PUT(r, "/proc/cpuinfo", "processor\t: 0\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n");
-	CHECK(!strcmp(kind_of("qkvm"), "qemu-kvm"));
-
-	snprintf(r, sizeof(r), "%s/fvp", base);
-	PUT(r, "/proc/device-tree/compatible", "arm,fvp-base-revc\0arm,vexpress\0");
-	PUT(r, "/proc/cpuinfo", "processor\t: 0\nCPU implementer\t: 0x41\nCPU part\t: 0xd0c\n");
-	CHECK(!strcmp(kind_of("fvp"), "fvp"));
-
-	snprintf(r, sizeof(r), "%s/x86vm", base);
-	PUT(r, "/proc/cpuinfo", "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu hypervisor\n");
-	CHECK(!strcmp(kind_of("x86vm"), "vm"));
-
-	snprintf(r, sizeof(r), "%s/x86tcg", base);
-	PUT(r, "/proc/cpuinfo", "processor\t: 0\nmodel name\t: QEMU Virtual CPU version 2.5+\n"
-				"flags\t\t: fpu hypervisor\n");
-	PUT(r, "/sys/class/dmi/id/sys_vendor", "QEMU\n");
-	CHECK(!strcmp(kind_of("x86tcg"), "qemu-tcg"));
-
-	snprintf(r, sizeof(r), "%s/hw", base);
-	PUT(r, "/proc/cpuinfo", "processor\t: 0\nCPU implementer\t: 0x41\nCPU part\t: 0xd40\n");
-	CHECK(!strcmp(kind_of("hw"), "hardware"));
-
-	snprintf(r, sizeof(r), "%s/midr", base);
-	PUT(r, "/sys/devices/system/cpu/cpu0/regs/identification/midr_el1", "0x00000000000f0510\n");
-	CHECK(!strcmp(kind_of("midr"), "qemu-tcg"));
-
-	CHECK(!strcmp(kind_of("nothing-here"), "unknown"));
 	struct results_platform p;
+	for (size_t m = 0; m < sizeof(machines) / sizeof(machines[0]); m++) {
+		snprintf(r, sizeof(r), "%s/%s", base, machines[m].name);
+		for (size_t f = 0; f < 3 && machines[m].files[f].rel; f++)
+			put(r, machines[m].files[f].rel, machines[m].files[f].text,
+			    machines[m].files[f].len);
+		results_detect_platform(r, &p);
+		if (strcmp(p.kind, machines[m].want))
+			fprintf(stderr, "%s: %s, want %s\n", machines[m].name, p.kind, machines[m].want);
+		CHECK(!strcmp(p.kind, machines[m].want));
+	}
 	snprintf(r, sizeof(r), "%s/tcg", base);
 	results_detect_platform(r, &p);
 	CHECK(p.emulated && strstr(p.evidence, "linux,dummy-virt") != NULL);
