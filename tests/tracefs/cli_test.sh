@@ -92,10 +92,11 @@ cat >"$work/rec/kernel.host.json" <<'HOST'
 HOST
 expect 0 "realm ingest labelled from the guest" "$bin" trace ingest --vm realm \
 	--match-guest "$work/simguest" --out "$work/labelled" "$work/rec/kernel.trace"
-python3 - "$work/labelled/meta.json" <<'PY' || { echo "FAIL: labels / measured host"; fails=$((fails + 1)); }
+python3 - "$work/labelled/meta.json" "$work/simguest/summary.json" <<'PY' || { echo "FAIL: labels / measured host"; fails=$((fails + 1)); }
 import json, sys
 m = json.load(open(sys.argv[1]))
-assert m["policy"] == "cca-rmm2" and m["abi"] == "2.0", m
+guest = json.load(open(sys.argv[2]))["runs"][0]
+assert m["policy"] == guest["policy"] and m["abi"] == guest["abi"] == "2.0", (m, guest)
 assert m["host"]["platform"]["kind"] == "qemu-tcg", m["host"]
 assert m["start_time"].startswith("2026-12-07T01:20:00"), m["start_time"]
 assert m["extra"]["ingested_on"]["host"]["cpu_model"], m["extra"]
