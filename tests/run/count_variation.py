@@ -67,7 +67,10 @@ def main():
                     inv = invariants(run)
                     raw = (run["counts"].get("RMI_GRANULE_DELEGATE", 0),
                            run["counts"].get("RMI_GRANULE_UNDELEGATE", 0))
-                    seen.setdefault(key, []).append((inv, raw))
+                    events = {k: run["extra"][k] for k in (
+                        "races", "rtt_create_lost", "spare_rtt_taken", "spare_rtt_kept",
+                        "spare_rtt_full", "fold_scan_folded", "fold_scan_refused")}
+                    seen.setdefault(key, []).append((inv, raw, events))
         for key, vals in seen.items():
             invs = {v[0] for v in vals}
             raws = sorted({v[1] for v in vals})
@@ -76,6 +79,8 @@ def main():
             if len(invs) != 1:
                 print("FAIL: %s %s: the interleaving counters do not explain the "
                       "variation" % key)
+                for inv, raw, events in vals:  # what a diagnosis needs
+                    print("  DELEGATE/UNDELEGATE %s invariants %s events %s" % (raw, inv, events))
                 failures += 1
     print("%d failed" % failures)
     return 1 if failures else 0
