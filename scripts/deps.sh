@@ -5,7 +5,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(cmake make gcc g++ pkg-config libbenchmark-dev libhwloc-dev hwloc-nox
-            gnuplot-nox libcmocka-dev
+            gnuplot-nox libcmocka-dev libssl-dev
             gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu) # the aarch64 payload image
 TEST_PKGS=(python3)
 # The QEMU end-to-end host (scripts/qemu): the emulator, the cross compilers

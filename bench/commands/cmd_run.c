@@ -58,6 +58,9 @@ struct run_options {
 	bool hugetlb;                   /* 2M backing is hugetlbfs (resolved) */
 	bool kvm;                       /* --backend kvm */
 	struct vmm_config vmm;          /* kvm: payload, backing */
+	unsigned phases;                /* --phases (0: not given) */
+	uint64_t populate;              /* --populate BYTES */
+	bool populate_given, populate_unmeasured;
 	char out_buf[128];
 };
 
@@ -114,7 +117,13 @@ static void run_usage(FILE *out)
 		"                        touch of a page also pays the host's own page fault\n"
 		"  --out DIR             results directory (default results/run-<time>-<backend>)\n"
 		"  --payload FILE        kvm: the aarch64 payload image (default: rmeb-guest.img\n"
-		"                        next to rme-bench or in the build/install tree)\n");
+		"                        next to rme-bench or in the build/install tree)\n"
+		"  --phases LIST         sim: lifecycle phases recorded per run, comma list of\n"
+		"                        populate, fault, teardown (default: fault, with no\n"
+		"                        phase records); see docs/sim-backend.md\n"
+		"  --populate BYTES      initial contents populated before the run (needs the\n"
+		"                        populate phase; default 0: RIPAS only), measured\n"
+		"  --populate-unmeasured populate without RMI_MEASURE_CONTENT\n");
 }
 
 static int bad(const char *msg)
@@ -214,6 +223,64 @@ static int parse_pin(struct run_options *o, char *text, char *err, size_t len)
 	return 0;
 }
 
+/* --phases: known names, each once. */
+static int parse_phases(struct run_options *o, char *text, char *err, size_t len)
+{
+	char *items[MAX_LIST];
+	size_t n;
+
+	if (cli_split_list("--phases", text, items, MAX_LIST, &n, err, len))
+		return -1;
+	o->phases = 0;
+	for (size_t i = 0; i < n; i++) {
+		int p = 0;
+		while (p < RUN_PHASE_COUNT && strcmp(items[i], run_phase_name((enum run_phase_id)p)))
+			p++;
+		if (p == RUN_PHASE_COUNT) {
+			snprintf(err, len, "--phases: unknown phase '%s' (populate, fault, "
+					   "teardown)", items[i]);
+			return -1;
+		}
+		if (o->phases & RUN_PHASE_BIT(p)) {
+			snprintf(err, len, "--phases: '%s' given twice", items[i]);
+			return -1;
+		}
+		o->phases |= RUN_PHASE_BIT(p);
+	}
+	return 0;
+}
+
+/* Lifecycle options against the backend, the phases and every memslot. */
+static int check_phases(const struct run_options *o, char *err, size_t len)
+{
+	char a[16], b[16];
+
+	if (o->kvm && o->phases) {
+		snprintf(err, len, "--phases: the kvm backend does not implement lifecycle "
+			 "phase records (sim backend only)");
+		return -1;
+	}
+	if ((o->populate_given || o->populate_unmeasured) &&
+	    !(o->phases & RUN_PHASE_BIT(RUN_PHASE_POPULATE))) {
+		snprintf(err, len, "--populate%s: needs --phases with populate",
+			 o->populate_given ? "" : "-unmeasured");
+		return -1;
+	}
+	if (o->populate % 4096) {
+		snprintf(err, len, "--populate: %llu bytes is not a multiple of 4 KiB",
+			 (unsigned long long)o->populate);
+		return -1;
+	}
+	for (size_t i = 0; i < o->n_vcpus; i++)
+		if (o->populate > o->size * o->vcpus[i]) {
+			snprintf(err, len, "--populate %s is larger than the %s memslot of %u "
+				 "vCPU(s) x --size", cli_format_size(o->populate, a, sizeof(a)),
+				 cli_format_size(o->size * o->vcpus[i], b, sizeof(b)), o->vcpus[i]);
+			return -1;
+		}
+	return 0;
+}
+
 /* --out must be a new directory or an empty one: refusing here (exit 2)
  * means nothing runs for minutes only to fail at the end. */
 static int check_out(const char *out)
@@ -253,7 +320,8 @@ static int parse_positive(const char *opt, const char *text, double max, double 
 
 enum { OPT_BACKEND = 256, OPT_VM, OPT_PATTERN, OPT_ABI, OPT_POLICY, OPT_PROFILE,
        OPT_REPEAT, OPT_CI_TARGET, OPT_TIME_BUDGET, OPT_SEED, OPT_PIN, OPT_OUT, OPT_STAGE_TIMING, OPT_PAYLOAD,
-       OPT_PREFAULT, OPT_PERF_STAGES, OPT_BACKING };
+       OPT_PREFAULT, OPT_PERF_STAGES, OPT_BACKING, OPT_PHASES, OPT_POPULATE,
+       OPT_POPULATE_UNMEASURED };
 
 static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
@@ -276,6 +344,9 @@ static const struct option long_opts[] = {
 	{ "prefault", required_argument, NULL, OPT_PREFAULT },
 	{ "perf-stages", no_argument, NULL, OPT_PERF_STAGES },
 	{ "payload", required_argument, NULL, OPT_PAYLOAD },
+	{ "phases", required_argument, NULL, OPT_PHASES },
+	{ "populate", required_argument, NULL, OPT_POPULATE },
+	{ "populate-unmeasured", no_argument, NULL, OPT_POPULATE_UNMEASURED },
 	{ "help", no_argument, NULL, 'h' },
 	{ 0 },
 };
@@ -374,6 +445,14 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 				return bad("--backing: expected thp or hugetlb");
 			o->backing = optarg;
 			break;
+		case OPT_PHASES:
+			e = parse_copy(parse_phases, o, "--phases", optarg, err, sizeof(err));
+			break;
+		case OPT_POPULATE:
+			o->populate_given = true;
+			e = cli_parse_size("--populate", optarg, &o->populate, err, sizeof(err));
+			break;
+		case OPT_POPULATE_UNMEASURED: o->populate_unmeasured = true; break;
 		case 'h': run_usage(stdout); return 1;
 		default:
 			snprintf(err, sizeof(err), "unknown or incomplete option '%s'",
@@ -482,6 +561,8 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 				 o->vcpus[i], o->kvm ? "" : " and the main thread");
 			return bad(err);
 		}
+	if (check_phases(o, err, sizeof(err)))
+		return bad(err);
 	/* Every pattern must accept the size and page before anything runs. */
 	for (size_t i = 0; i < o->n_patterns; i++) {
 		struct pattern_iter it;
@@ -557,15 +638,10 @@ static int pool_add(struct pooled *p, struct run_result *r, bool first)
 		p->last.faults = NULL;
 		return 0;
 	}
-	for (size_t i = 0; i < r->n_counts; i++) {
-		size_t j = 0;
-		while (j < p->last.n_counts && strcmp(p->last.counts[j].name, r->counts[i].name))
-			j++;
-		if (j == p->last.n_counts && j < RUN_MAX_COUNTS)
-			p->last.counts[p->last.n_counts++] = (struct results_count){ r->counts[i].name, 0 };
-		if (j < RUN_MAX_COUNTS)
-			p->last.counts[j].count += r->counts[i].count;
-	}
+	run_counts_merge(p->last.counts, &p->last.n_counts, RUN_MAX_COUNTS, r->counts,
+			 r->n_counts);
+	for (int ph = 0; ph < RUN_PHASE_COUNT; ph++)
+		run_phase_merge(&p->last.phases[ph], &r->phases[ph]);
 #define SUM(f) p->last.f += r->f
 	SUM(rmi_calls); SUM(guest_accesses); SUM(guest_first_touches); SUM(guest_exits);
 	SUM(guest_seas); SUM(guest_errors); SUM(missed_faults); SUM(unexpected_exits);
@@ -657,7 +733,22 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 		n_extra += run_perf_stage_extras(&p->perf_stages, p->n_faults,
 						 perf_read_cost_ns, extra + n_extra,
 						 RUN_MAX_EXTRA - n_extra);
+	struct results_phase phases[RUN_PHASE_COUNT];
+	size_t n_phases = 0;
+	for (int ph = 0; ph < RUN_PHASE_COUNT; ph++) {
+		const struct run_phase *rp = &r->phases[ph];
+		if (rp->present)
+			phases[n_phases++] = (struct results_phase){
+				.phase = run_phase_name((enum run_phase_id)ph), .bytes = rp->bytes,
+				.total_ns = rp->total_ns, .rmi_calls = rp->rmi_calls,
+				.measured = rp->measured, .counts = rp->counts,
+				.n_counts = rp->n_counts, .stages = rp->stages,
+				.n_stages = rp->n_stages,
+			};
+	}
 	struct results_run run = {
+		.phases = phases,
+		.n_phases = n_phases,
 		.vm = cfg->vm == VM_REALM ? "realm" : "normal",
 		.pattern = cfg->pattern->name,
 		.policy = cfg->policy->name,
@@ -824,6 +915,9 @@ static size_t point_configs(const struct run_options *o, size_t pi, size_t vi,
 			 * sums its calls' RMM instructions (modeled.*). */
 			.rmi_weights = vm == 0 && run_profile && run_profile->per_call ?
 				       run_weights : NULL,
+			.phases = o->phases,
+			.populate = o->populate,
+			.populate_measured = !o->populate_unmeasured,
 		};
 	}
 	return n;

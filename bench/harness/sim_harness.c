@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "kvm/lifecycle.h"
 #include "kvm/policy.h"
 #include "payload/sim_runtime.h"
 #include "phys/phys.h"
@@ -141,13 +142,53 @@ struct sim_env {
 	struct rmm_counts before;
 };
 
-static void env_destroy(struct sim_env *env, struct run_result *res)
+static void phase_from_clock(struct run_phase *ph, const struct kvm_phase_clock *clock,
+			     uint64_t t0)
 {
-	if (env->kvm) {
-		uint64_t leaked = kvm_destroy_vm(env->kvm);
-		if (res)
-			res->leaked_granules = leaked;
+	ph->present = true;
+	ph->total_ns = stage_clock_ticks_to_ns(stage_clock_now() - t0);
+	for (int s = 0; s < LIFECYCLE_STAGE_COUNT && ph->n_stages < RUN_MAX_PHASE_STAGES; s++)
+		if (clock->ticks[s])
+			ph->stages[ph->n_stages++] = (struct results_count){
+				lifecycle_stage_name((enum lifecycle_stage)s),
+				stage_clock_ticks_to_ns(clock->ticks[s]) };
+}
+
+static void phase_rmi_counts(struct sim_env *env, struct run_phase *ph,
+			     const struct rmm_counts *before);
+
+/* Teardown of the VM, timed as the teardown phase when TEARDOWN is set:
+ * from the destroy call until the host has its memory back. */
+static void env_destroy_vm(struct sim_env *env, struct run_result *res, bool timed)
+{
+	struct kvm_phase_clock clock;
+	struct rmm_counts before;
+	struct run_phase *ph = res ? &res->phases[RUN_PHASE_TEARDOWN] : NULL;
+	uint64_t bytes = env->kvm->cfg.ram_size;
+
+	if (timed && ph) {
+		if (env->rmm)
+			rmm_counts_read(env->rmm, &before);
+		kvm_phase_bind(env->kvm, &clock);
 	}
+	uint64_t t0 = stage_clock_now();
+	uint64_t leaked = kvm_destroy_vm(env->kvm);
+	if (timed && ph) {
+		phase_from_clock(ph, &clock, t0);
+		ph->bytes = bytes;
+		ph->measured = -1;
+		if (env->rmm)
+			phase_rmi_counts(env, ph, &before);
+	}
+	if (res)
+		res->leaked_granules = leaked;
+	env->kvm = NULL;
+}
+
+static void env_destroy(struct sim_env *env, struct run_result *res, bool timed_teardown)
+{
+	if (env->kvm)
+		env_destroy_vm(env, res, timed_teardown);
 	rmm_destroy(env->rmm);
 	phys_destroy(env->dram);
 	free(env->threads);
@@ -186,6 +227,9 @@ static int build_vm(const struct run_config *cfg, struct sim_env *env,
 		cp = &conduit;
 	}
 	struct kvm_config kc = {
+		.populate = cfg->phases & RUN_PHASE_BIT(RUN_PHASE_POPULATE),
+		.populate_bytes = cfg->populate,
+		.populate_measured = cfg->populate_measured,
 		.type = cfg->vm,
 		.policy = cfg->policy,
 		.ram_gpa = KVM_DEFAULT_RAM_GPA,
@@ -210,6 +254,8 @@ static int add_vcpus(const struct run_config *cfg, struct sim_env *env,
 		.ram_base = kvm->cfg.ram_gpa,
 		.ram_size = kvm->cfg.ram_size,
 		.unprotected_bit = kvm_unprotected_bit(kvm),
+		.premapped = kvm->cfg.type == VM_REALM && kvm->cfg.populate ?
+			     kvm->cfg.populate_bytes : 0,
 	};
 	char err[200];
 
@@ -278,40 +324,54 @@ static int run_threads(const struct run_config *cfg, struct sim_env *env,
 	return ret;
 }
 
-static void add_count(struct run_result *res, const char *name, uint64_t n)
+static void add_count(struct results_count *counts, size_t *n_counts, const char *name,
+		      uint64_t n)
 {
-	if (n && res->n_counts < RUN_MAX_COUNTS)
-		res->counts[res->n_counts++] = (struct results_count){ name, n };
+	if (n && *n_counts < RUN_MAX_COUNTS)
+		counts[(*n_counts)++] = (struct results_count){ name, n };
 }
 
 /* RMI command names with their prefix, built once (slot order). */
 static char rmi_names[RMM_MAX_COMMANDS][40];
 
+/* The RMI commands and RSI events since BEFORE, by name, into COUNTS;
+ * *calls gets the commands but REC_ENTER (entering the realm is no
+ * call made to handle anything). */
+static void rmi_count_delta(struct sim_env *env, const struct rmm_counts *before,
+			    struct results_count *counts, size_t *n_counts, uint64_t *calls)
+{
+	struct rmm_counts after;
+
+	rmm_counts_read(env->rmm, &after);
+	for (int slot = 0; slot < RMM_MAX_COMMANDS; slot++) {
+		const char *name = rmi_command_name_of_slot(slot);
+		uint64_t n = 0;
+		if (!name)
+			continue;
+		for (int s = 0; s < RMI_STATUS_COUNT; s++)
+			n += after.cmd[slot][s] - before->cmd[slot][s];
+		if (!rmi_names[slot][0])
+			snprintf(rmi_names[slot], sizeof(rmi_names[slot]), "RMI_%s", name);
+		add_count(counts, n_counts, rmi_names[slot], n);
+		if (rmi_command_fid(name, env->kvm->cfg.policy->abi) != RMI_REC_ENTER)
+			*calls += n;
+	}
+	add_count(counts, n_counts, "RSI_IPA_STATE_SET",
+		  after.event[RMM_EV_RSI_IPA_STATE_SET] - before->event[RMM_EV_RSI_IPA_STATE_SET]);
+	add_count(counts, n_counts, "SEA_INJECTED",
+		  after.event[RMM_EV_SEA_INJECTED] - before->event[RMM_EV_SEA_INJECTED]);
+}
+
+static void phase_rmi_counts(struct sim_env *env, struct run_phase *ph,
+			     const struct rmm_counts *before)
+{
+	rmi_count_delta(env, before, ph->counts, &ph->n_counts, &ph->rmi_calls);
+}
+
 static void collect_counts(struct sim_env *env, struct run_result *res)
 {
-	if (env->rmm) {
-		struct rmm_counts after;
-		rmm_counts_read(env->rmm, &after);
-		for (int slot = 0; slot < RMM_MAX_COMMANDS; slot++) {
-			const char *name = rmi_command_name_of_slot(slot);
-			uint64_t n = 0;
-			if (!name)
-				continue;
-			for (int s = 0; s < RMI_STATUS_COUNT; s++)
-				n += after.cmd[slot][s] - env->before.cmd[slot][s];
-			if (!rmi_names[slot][0])
-				snprintf(rmi_names[slot], sizeof(rmi_names[slot]), "RMI_%s", name);
-			add_count(res, rmi_names[slot], n);
-			/* Calls made to handle faults: entering the realm is not one. */
-			if (rmi_command_fid(name, env->kvm->cfg.policy->abi) != RMI_REC_ENTER)
-				res->rmi_calls += n;
-		}
-		add_count(res, "RSI_IPA_STATE_SET",
-			  after.event[RMM_EV_RSI_IPA_STATE_SET] -
-			  env->before.event[RMM_EV_RSI_IPA_STATE_SET]);
-		add_count(res, "SEA_INJECTED",
-			  after.event[RMM_EV_SEA_INJECTED] - env->before.event[RMM_EV_SEA_INJECTED]);
-	}
+	if (env->rmm)
+		rmi_count_delta(env, &env->before, res->counts, &res->n_counts, &res->rmi_calls);
 	for (unsigned i = 0; i < env->kvm->nr_vcpus; i++) {
 		const struct sim_payload_counters *n = sim_payload_counters(&env->threads[i].payload);
 		const struct kvm_vcpu *v = env->threads[i].vcpu;
@@ -429,6 +489,53 @@ static int collect_faults(struct sim_env *env, struct run_result *res)
 	return 0;
 }
 
+/* The populate phase: the initial contents, timed, before the realm is
+ * activated (kvm/lifecycle.h). */
+static int run_populate(const struct run_config *cfg, struct sim_env *env,
+			struct run_result *res)
+{
+	struct run_phase *ph = &res->phases[RUN_PHASE_POPULATE];
+	struct kvm_phase_clock clock;
+	struct rmm_counts before;
+
+	if (env->rmm)
+		rmm_counts_read(env->rmm, &before);
+	kvm_phase_bind(env->kvm, &clock);
+	uint64_t t0 = stage_clock_now();
+	int err = kvm_vm_populate(env->kvm);
+	phase_from_clock(ph, &clock, t0);
+	kvm_phase_bind(env->kvm, NULL);
+	if (err)
+		return fail(res, "populate", kvm_last_error());
+	ph->bytes = cfg->populate;
+	ph->measured = cfg->vm == VM_REALM ? cfg->populate_measured : -1;
+	if (env->rmm)
+		phase_rmi_counts(env, ph, &before);
+	return 0;
+}
+
+/* The fault phase: the run itself, its stages summed over every fault. */
+static void fault_phase(struct sim_env *env, struct run_result *res)
+{
+	struct run_phase *ph = &res->phases[RUN_PHASE_FAULT];
+	uint64_t sum[STAGE_COUNT] = { 0 };
+
+	ph->present = true;
+	ph->bytes = env->kvm->cfg.ram_size;
+	ph->total_ns = res->total_ns;
+	ph->rmi_calls = res->rmi_calls;
+	ph->measured = -1;
+	memcpy(ph->counts, res->counts, res->n_counts * sizeof(res->counts[0]));
+	ph->n_counts = res->n_counts;
+	for (size_t i = 0; i < res->n_faults; i++)
+		for (int s = 0; s < STAGE_COUNT; s++)
+			sum[s] += res->faults[i].stage_ns[s];
+	for (int s = 0; s < STAGE_COUNT && ph->n_stages < RUN_MAX_PHASE_STAGES; s++)
+		if (sum[s])
+			ph->stages[ph->n_stages++] = (struct results_count){
+				stage_name((enum stage)s), sum[s] };
+}
+
 int sim_run(const struct run_config *cfg, struct run_result *res)
 {
 	struct sim_env env = { 0 };
@@ -438,6 +545,8 @@ int sim_run(const struct run_config *cfg, struct run_result *res)
 		return fail(res, "configuration", "policy, pattern and 1..256 vCPUs needed");
 
 	int ret = build_vm(cfg, &env, res);
+	if (!ret && (cfg->phases & RUN_PHASE_BIT(RUN_PHASE_POPULATE)))
+		ret = run_populate(cfg, &env, res);
 	if (!ret)
 		ret = add_vcpus(cfg, &env, res);
 	if (!ret)
@@ -448,7 +557,9 @@ int sim_run(const struct run_config *cfg, struct run_result *res)
 		collect_perf_stages(cfg, &env, res);
 		ret = collect_faults(&env, res);
 	}
-	env_destroy(&env, res);
+	if (!ret && (cfg->phases & RUN_PHASE_BIT(RUN_PHASE_FAULT)))
+		fault_phase(&env, res);
+	env_destroy(&env, res, !ret && (cfg->phases & RUN_PHASE_BIT(RUN_PHASE_TEARDOWN)));
 	if (ret)
 		run_result_free(res);
 	return ret;

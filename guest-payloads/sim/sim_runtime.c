@@ -108,7 +108,10 @@ static bool load_current(struct sim_payload *sp)
 		return true;
 	if (pattern_iter_next(&sp->it, &a)) {
 		gop_from_action(sp, &a, &sp->cur);
-		sp->cur_first_touch = a.first_touch;
+		/* A populated page was mapped before the run: no fault due. */
+		sp->cur_first_touch = a.first_touch &&
+				      !(a.op != PAYLOAD_SET_RIPAS && !a.shared &&
+					a.offset < sp->layout.premapped);
 	} else {
 		sp->cur = (struct sim_gop){ .kind = SIM_GOP_CPU_OFF };
 		sp->cur_first_touch = false;

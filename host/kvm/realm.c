@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "kvm/lifecycle.h"
 #include "kvm/policy.h"
 #include "phys/phys.h"
 #include "rmm2_desc.h"
@@ -58,16 +59,22 @@ static uint64_t range_one_granule(struct kvm_vcpu *vcpu, uint64_t pa, rmi_range_
 
 uint64_t realm_delegate(struct kvm_vcpu *vcpu, uint64_t pa)
 {
-	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
-		return rmi_granule_delegate(&vcpu->rmi, pa);
-	return range_one_granule(vcpu, pa, rmi_granule_range_delegate);
+	uint64_t ret = vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0 ?
+		rmi_granule_delegate(&vcpu->rmi, pa) :
+		range_one_granule(vcpu, pa, rmi_granule_range_delegate);
+
+	kvm_phase_mark(vcpu->kvm, LIFECYCLE_DELEGATE);
+	return ret;
 }
 
 uint64_t realm_undelegate(struct kvm_vcpu *vcpu, uint64_t pa)
 {
-	if (vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0)
-		return rmi_granule_undelegate(&vcpu->rmi, pa);
-	return range_one_granule(vcpu, pa, rmi_granule_range_undelegate);
+	uint64_t ret = vcpu->kvm->cfg.policy->abi == RMI_ABI_1_0 ?
+		rmi_granule_undelegate(&vcpu->rmi, pa) :
+		range_one_granule(vcpu, pa, rmi_granule_range_undelegate);
+
+	kvm_phase_mark(vcpu->kvm, LIFECYCLE_UNDELEGATE);
+	return ret;
 }
 
 void realm_free_delegated(struct kvm_vcpu *vcpu, uint64_t pa)
@@ -103,6 +110,7 @@ void realm_release_data_range(struct kvm_vcpu *vcpu, uint64_t pa, uint64_t bytes
 	    RMI_SUCCESS || reached < pa + bytes)
 		__atomic_fetch_add(&vcpu->kvm->leaked_granules,
 				   (pa + bytes - reached) / GRANULE_SIZE, __ATOMIC_RELAXED);
+	kvm_phase_mark(vcpu->kvm, LIFECYCLE_UNDELEGATE);
 }
 
 /* A delegated page for a new RTT, from the memcache. */
@@ -164,6 +172,8 @@ int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 			return -ENOMEM;
 		}
 		uint64_t ret = rmi_rtt_create(&vcpu->rmi, realm->rd, rtt, map_ipa, level);
+
+		kvm_phase_mark(vcpu->kvm, LIFECYCLE_RTT_CREATE);
 
 		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT &&
 		    (int)RMI_RETURN_INDEX(ret) == level - 1) {
@@ -229,6 +239,8 @@ static int unmap_protected_v1(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top
 		uint64_t ret = rmi_data_destroy(&vcpu->rmi, realm->rd, ipa, &data, &next);
 		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
 
+		kvm_phase_mark(vcpu->kvm, LIFECYCLE_UNMAP);
+
 		if (status == RMI_SUCCESS) {
 			realm_release_data(vcpu, data);
 			ipa += GRANULE_SIZE;
@@ -275,6 +287,8 @@ static int unmap_protected_v2(struct kvm_vcpu *vcpu, uint64_t base, uint64_t top
 						  RMM2_ADDR_TYPE_SINGLE, 0, &next, &range);
 		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
 
+		kvm_phase_mark(vcpu->kvm, LIFECYCLE_UNMAP);
+
 		if (status == RMI_SUCCESS && next > ipa) {
 			free_range_desc(vcpu, range);
 			ipa = next;
@@ -302,6 +316,8 @@ int realm_fold_rtt_level(struct kvm_vcpu *vcpu, int level, uint64_t start, uint6
 		uint64_t aligned = addr & ~(map_size - 1), rtt;
 		uint64_t ret = rmi_rtt_fold(&vcpu->rmi, vcpu->kvm->realm.rd, aligned, level, &rtt);
 		unsigned status = RMI_RETURN_STATUS(ret), index = RMI_RETURN_INDEX(ret);
+
+		kvm_phase_mark(vcpu->kvm, LIFECYCLE_RTT_FOLD);
 
 		next = aligned + map_size;
 		if (status == RMI_SUCCESS) {
@@ -460,9 +476,7 @@ static int check_rmm_version(struct kvm *kvm)
 	return 0;
 }
 
-/* Mark RAM's RIPAS as RAM before activation, creating RTT levels as the
- * RMM asks (the kernel's realm_init_ipa_state). */
-static int init_ram_ripas(struct kvm *kvm)
+int realm_init_ram_ripas(struct kvm *kvm)
 {
 	struct kvm_vcpu *ctx = kvm->vm_ctx;
 	uint64_t ipa = kvm->cfg.ram_gpa, end = ipa + kvm->cfg.ram_size;
@@ -470,6 +484,8 @@ static int init_ram_ripas(struct kvm *kvm)
 	while (ipa < end) {
 		uint64_t next;
 		uint64_t ret = rmi_rtt_init_ripas(&ctx->rmi, kvm->realm.rd, ipa, end, &next);
+
+		kvm_phase_mark(kvm, LIFECYCLE_INIT_RIPAS);
 
 		if (RMI_RETURN_STATUS(ret) == RMI_ERROR_RTT) {
 			int level = (int)RMI_RETURN_INDEX(ret);
@@ -528,7 +544,8 @@ int realm_create(struct kvm *kvm)
 			      RMI_RETURN_STATUS(ret), RMI_RETURN_INDEX(ret));
 		return -ENXIO;
 	}
-	return init_ram_ripas(kvm);
+	/* With a populate phase the RIPAS is set there, where the VMM does. */
+	return kvm->cfg.populate ? 0 : realm_init_ram_ripas(kvm);
 }
 
 /* KVM's MPIDR of a vCPU (reset_mpidr): Aff0 holds 16 vCPUs, then Aff1 and
@@ -623,6 +640,7 @@ static void unmap_unprotected_range(struct kvm_vcpu *ctx, uint64_t base, uint64_
 			next = (ipa | (span - 1)) + 1;
 		}
 		ipa = next;
+		kvm_phase_mark(ctx->kvm, LIFECYCLE_UNMAP);
 	}
 }
 
@@ -640,8 +658,10 @@ static void destroy_rtts(struct kvm_vcpu *ctx, uint64_t base, uint64_t top, int 
 		if (level + 1 < RTT_MAX_LEVEL)
 			destroy_rtts(ctx, ipa, ipa + span, level + 1);
 		uint64_t rtt, next;
-		if (rmi_rtt_destroy(&ctx->rmi, realm->rd, ipa, level + 1, &rtt, &next) ==
-		    RMI_SUCCESS)
+		uint64_t ret = rmi_rtt_destroy(&ctx->rmi, realm->rd, ipa, level + 1, &rtt, &next);
+
+		kvm_phase_mark(ctx->kvm, LIFECYCLE_RTT_DESTROY);
+		if (ret == RMI_SUCCESS)
 			realm_free_delegated(ctx, rtt);
 		else
 			ctx->kvm->leaked_granules++;
@@ -661,7 +681,10 @@ void realm_destroy(struct kvm *kvm)
 	unmap_unprotected_range(ctx, ram | alias, end | alias);
 	for (unsigned i = 0; i < kvm->nr_vcpus; i++) {
 		struct kvm_vcpu *v = kvm->vcpus[i];
-		if (v->rec && rmi_rec_destroy(&ctx->rmi, v->rec) == RMI_SUCCESS)
+		bool gone = v->rec && rmi_rec_destroy(&ctx->rmi, v->rec) == RMI_SUCCESS;
+
+		kvm_phase_mark(kvm, LIFECYCLE_REC_DESTROY);
+		if (gone)
 			realm_free_delegated(ctx, v->rec);
 		for (unsigned a = 0; a < v->nr_aux; a++)
 			realm_free_delegated(ctx, v->rec_aux[a]);
@@ -671,11 +694,15 @@ void realm_destroy(struct kvm *kvm)
 	/* 2.0: the series terminates the realm before tearing down its RTTs. */
 	if (kvm->cfg.policy->abi == RMI_ABI_2_0)
 		rmi_realm_terminate(&ctx->rmi, realm->rd);
+	kvm_phase_mark(kvm, LIFECYCLE_REALM_DESTROY);
 	destroy_rtts(ctx, 0, ia_top, realm->rtt_level_start);
 	if (realm->spare_page != PHYS_NONE)
 		realm_free_delegated(ctx, realm->spare_page);
 	realm->spare_page = PHYS_NONE;
-	if (rmi_realm_destroy(&ctx->rmi, realm->rd) == RMI_SUCCESS) {
+	uint64_t destroyed = rmi_realm_destroy(&ctx->rmi, realm->rd);
+
+	kvm_phase_mark(kvm, LIFECYCLE_REALM_DESTROY);
+	if (destroyed == RMI_SUCCESS) {
 		realm_free_delegated(ctx, realm->rd);
 		for (unsigned i = 0; i < realm->rtt_num_start; i++)
 			realm_free_delegated(ctx, realm->rtt_base + i * GRANULE_SIZE);

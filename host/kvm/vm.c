@@ -12,6 +12,7 @@
 #include <sys/mman.h>
 
 #include "internal.h"
+#include "kvm/lifecycle.h"
 #include "kvm/policy.h"
 #include "kvm/realm.h"
 #include "phys/phys.h"
@@ -251,6 +252,8 @@ uint64_t kvm_destroy_vm(struct kvm *kvm)
 		realm_destroy(kvm);
 	else
 		kvm_normal_stage2_destroy(kvm);
+	kvm_phase_mark(kvm, kvm->cfg.type == VM_REALM ? LIFECYCLE_REALM_DESTROY
+						      : LIFECYCLE_S2_UNMAP);
 	for (unsigned i = 0; i < kvm->nr_vcpus; i++) {
 		struct kvm_vcpu *v = kvm->vcpus[i];
 		kvm_memcache_free(v);
@@ -264,6 +267,7 @@ uint64_t kvm_destroy_vm(struct kvm *kvm)
 	kvm_memcache_free(kvm->vm_ctx);
 	free(kvm->vm_ctx);
 	memslot_destroy(kvm);
+	kvm_phase_mark(kvm, LIFECYCLE_FREE);
 	pthread_rwlock_destroy(&kvm->mmu_lock);
 	uint64_t leaked = kvm->leaked_granules;
 	free(kvm);

@@ -30,6 +30,9 @@ int kvm_test_run(const struct kvm_test_run *t, struct run_result *res)
 		.stage_timing = true,
 		.fresh_backing = t->fresh,
 		.overlap = t->overlap,
+		.phases = t->phases,
+		.populate = t->populate,
+		.populate_measured = !t->unmeasured,
 	};
 	if (sim_run(&cfg, res)) {
 		fprintf(stderr, "%s %s %s: %s\n", t->vm, t->policy, t->pattern, res->error);

@@ -40,6 +40,9 @@ struct kvm_test_run {
 	bool overlap;
 	bool thp;             /* 2M backing from THP (default: hugetlbfs) */
 	bool fresh;           /* guest RAM not prefaulted */
+	unsigned phases;      /* RUN_PHASE_BITs (0: no phase records) */
+	uint64_t populate;    /* bytes populated (populate phase) */
+	bool unmeasured;      /* populate without RMI_MEASURE_CONTENT */
 };
 
 /* Runs it; 0 and *res filled, or -1 (reported, counted as a failure). */

@@ -362,7 +362,7 @@ static void check_layout_errors(void)
 {
 	const struct pattern_params realm = { .size = M2, .page = K4, .vcpus = 2, .realm = true };
 	struct pattern_params normal = realm;
-	struct sim_guest_layout l = { RAM_BASE, 2 * M2, ALIAS_BIT };
+	struct sim_guest_layout l = { RAM_BASE, 2 * M2, ALIAS_BIT, 0 };
 	struct sim_guest_layout bad;
 
 	normal.realm = false;

@@ -38,6 +38,10 @@ struct sim_guest_layout {
 	uint64_t ram_size;        /* bytes; must hold every vCPU's range */
 	uint64_t unprotected_bit; /* realm: the IPA bit of the shared alias
 				   * (above all RAM); normal VM: 0 */
+	uint64_t premapped;       /* bytes from ram_base the host mapped before
+				   * the run (a realm's populated image): a
+				   * protected first touch there is expected
+				   * not to fault */
 };
 
 struct sim_payload_counters {

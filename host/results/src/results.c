@@ -37,6 +37,15 @@ struct meta_extra {
 	struct json_value *tree;
 };
 
+/* A lifecycle phase as summary.json writes it (names strdup'd). */
+struct phase_summary {
+	char *phase;
+	uint64_t bytes, total_ns, rmi_calls;
+	int measured;
+	struct results_count *counts, *stages;
+	size_t n_counts, n_stages;
+};
+
 /* What summary.json needs of a run, computed at results_add_run. */
 struct run_summary {
 	char *vm, *pattern, *policy, *abi, *page, *source;
@@ -53,6 +62,8 @@ struct run_summary {
 	struct sample_stats fault_ns;
 	bool has_stage[STAGE_COUNT];
 	struct sample_stats stages[STAGE_COUNT];
+	struct phase_summary *phases; /* lifecycle phases (may be none) */
+	size_t n_phases;
 };
 
 struct results_writer {
@@ -163,6 +174,43 @@ static void free_meta_extra(struct meta_extra *e)
 	json_value_free(e->tree);
 }
 
+static void free_counts(struct results_count *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free((char *)c[i].name);
+	free(c);
+}
+
+/* Deep copy (names strdup'd); 0, or -1 out of memory (*dst then holds
+ * what was copied, for free_counts). */
+static int copy_counts(struct results_count **dst, size_t *n_dst,
+		       const struct results_count *src, size_t n)
+{
+	*dst = NULL;
+	*n_dst = 0;
+	if (!n)
+		return 0;
+	if (!(*dst = calloc(n, sizeof(**dst))))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		(*dst)[i].count = src[i].count;
+		if (!((*dst)[i].name = strdup(src[i].name)))
+			return -1;
+		(*n_dst)++;
+	}
+	return 0;
+}
+
+static void free_phases(struct phase_summary *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(p[i].phase);
+		free_counts(p[i].counts, p[i].n_counts);
+		free_counts(p[i].stages, p[i].n_stages);
+	}
+	free(p);
+}
+
 static void free_run(struct run_summary *r)
 {
 	free(r->vm);
@@ -171,9 +219,8 @@ static void free_run(struct run_summary *r)
 	free(r->abi);
 	free(r->page);
 	free(r->source);
-	for (size_t i = 0; i < r->n_counts; i++)
-		free((char *)r->counts[i].name);
-	free(r->counts);
+	free_counts(r->counts, r->n_counts);
+	free_phases(r->phases, r->n_phases);
 	for (size_t i = 0; i < r->n_extra; i++)
 		free((char *)r->extra[i].name);
 	free(r->extra);
@@ -426,8 +473,17 @@ static int validate_run(const struct results_run *run, char *err, size_t err_len
 	if (run->vcpus == 0)
 		return fail(err, err_len, "results: a run needs at least one vCPU");
 	if ((run->n_faults && !run->faults) || (run->n_counts && !run->counts) ||
-	    (run->n_extra && !run->extra))
+	    (run->n_extra && !run->extra) || (run->n_phases && !run->phases))
 		return fail(err, err_len, "results: run arrays missing");
+	for (size_t i = 0; i < run->n_phases; i++) {
+		const struct results_phase *ph = &run->phases[i];
+		if (!ph->phase || (strcmp(ph->phase, "populate") && strcmp(ph->phase, "fault") &&
+				   strcmp(ph->phase, "teardown")))
+			return fail(err, err_len, "results: phase %zu is not populate, fault "
+				    "or teardown", i);
+		if ((ph->n_counts && !ph->counts) || (ph->n_stages && !ph->stages))
+			return fail(err, err_len, "results: phase %s arrays missing", ph->phase);
+	}
 	for (size_t i = 0; i < run->n_faults; i++) {
 		const struct fault_record *f = &run->faults[i];
 		if (f->kind >= FAULT_KIND_COUNT)
@@ -513,13 +569,21 @@ static int copy_run_identity(struct run_summary *sum, const struct results_run *
 	sum->total_ns = run->total_ns;
 	if (!sum->vm || !sum->pattern || !sum->policy || !sum->abi || !sum->page || !sum->source)
 		return -1;
-	if (run->n_counts) {
-		if (!(sum->counts = calloc(run->n_counts, sizeof(*sum->counts))))
+	if (copy_counts(&sum->counts, &sum->n_counts, run->counts, run->n_counts))
+		return -1;
+	if (run->n_phases) {
+		if (!(sum->phases = calloc(run->n_phases, sizeof(*sum->phases))))
 			return -1;
-		sum->n_counts = run->n_counts;
-		for (size_t i = 0; i < run->n_counts; i++) {
-			sum->counts[i].count = run->counts[i].count;
-			if (!(sum->counts[i].name = strdup(run->counts[i].name)))
+		for (size_t i = 0; i < run->n_phases; i++) {
+			const struct results_phase *ph = &run->phases[i];
+			struct phase_summary *d = &sum->phases[sum->n_phases++];
+			d->bytes = ph->bytes;
+			d->total_ns = ph->total_ns;
+			d->rmi_calls = ph->rmi_calls;
+			d->measured = ph->measured;
+			if (!(d->phase = strdup(ph->phase)) ||
+			    copy_counts(&d->counts, &d->n_counts, ph->counts, ph->n_counts) ||
+			    copy_counts(&d->stages, &d->n_stages, ph->stages, ph->n_stages))
 				return -1;
 		}
 	}
@@ -602,6 +666,45 @@ static void write_dist(struct json_writer *jw, const struct sample_stats *st, bo
 	json_end_object(jw);
 }
 
+static void write_count_object(struct json_writer *jw, const char *key,
+			       const struct results_count *c, size_t n)
+{
+	json_key(jw, key);
+	json_begin_object(jw);
+	for (size_t i = 0; i < n; i++)
+		json_member_u64(jw, c[i].name, c[i].count);
+	json_end_object(jw);
+}
+
+/* Per MiB of the phase's bytes (null when it covered none). */
+static void write_per_mib(struct json_writer *jw, const char *key, uint64_t value,
+			  uint64_t bytes)
+{
+	json_key(jw, key);
+	if (bytes)
+		json_double(jw, (double)value * (double)(1ULL << 20) / (double)bytes);
+	else
+		json_null(jw);
+}
+
+static void write_phase(struct json_writer *jw, const struct phase_summary *p)
+{
+	json_begin_object(jw);
+	json_member_string(jw, "phase", p->phase);
+	json_member_u64(jw, "bytes", p->bytes);
+	json_member_u64(jw, "total_ns", p->total_ns);
+	json_member_u64(jw, "rmi_calls", p->rmi_calls);
+	write_per_mib(jw, "rmi_calls_per_mib", p->rmi_calls, p->bytes);
+	write_per_mib(jw, "ns_per_mib", p->total_ns, p->bytes);
+	if (p->measured >= 0) {
+		json_key(jw, "measured");
+		json_bool(jw, p->measured != 0);
+	}
+	write_count_object(jw, "counts", p->counts, p->n_counts);
+	write_count_object(jw, "stages_ns", p->stages, p->n_stages);
+	json_end_object(jw);
+}
+
 static void write_run(struct json_writer *jw, const struct run_summary *r)
 {
 	json_begin_object(jw);
@@ -620,11 +723,7 @@ static void write_run(struct json_writer *jw, const struct run_summary *r)
 			   r->total_ns ? (double)r->n_faults * 1e9 / (double)r->total_ns : NAN);
 	json_member_u64(jw, "rmi_calls", r->rmi_calls);
 	json_member_u64(jw, "time_step_ns", r->time_step_ns);
-	json_key(jw, "counts");
-	json_begin_object(jw);
-	for (size_t i = 0; i < r->n_counts; i++)
-		json_member_u64(jw, r->counts[i].name, r->counts[i].count);
-	json_end_object(jw);
+	write_count_object(jw, "counts", r->counts, r->n_counts);
 	json_key(jw, "kinds");
 	json_begin_object(jw);
 	for (int k = 0; k < FAULT_KIND_COUNT; k++)
@@ -647,6 +746,13 @@ static void write_run(struct json_writer *jw, const struct run_summary *r)
 	for (size_t i = 0; i < r->n_extra; i++)
 		json_member_double(jw, r->extra[i].name, r->extra[i].value);
 	json_end_object(jw);
+	if (r->n_phases) {
+		json_key(jw, "phases");
+		json_begin_array(jw);
+		for (size_t i = 0; i < r->n_phases; i++)
+			write_phase(jw, &r->phases[i]);
+		json_end_array(jw);
+	}
 	json_end_object(jw);
 }
 

@@ -2,8 +2,9 @@
  * DATA granules: DATA_CREATE, DATA_CREATE_UNKNOWN, DATA_DESTROY (RMI 1.0)
  * and RTT_DATA_MAP_INIT (RMI 2.0, DATA_CREATE's successor at FID 0x153).
  *
- * Not modeled: the realm measurement (RIM extension by DATA_CREATE); the
- * content is copied but not hashed.
+ * Both populating commands copy the host's page and extend the realm's
+ * RIM (measure.h): with RMI_MEASURE_CONTENT the granule's contents are
+ * hashed into the DATA descriptor, without it only the descriptor is.
  */
 #include <string.h>
 
@@ -29,9 +30,19 @@ static bool copy_from_ns(struct rmm *rmm, uint64_t data_addr, const void *src)
 	return true;
 }
 
+/* Copy the initial contents in and extend the RIM (RD locked). */
+static bool copy_and_measure(struct rmm *rmm, struct realm *rd, uint64_t data_addr,
+			     uint64_t map_addr, const void *src, uint64_t flags)
+{
+	if (!copy_from_ns(rmm, data_addr, src))
+		return false;
+	return rmm_rim_extend_data(&rd->rim, map_addr, flags == RMI_MEASURE_CONTENT,
+				   phys_va(rmm->dram, data_addr), GRANULE_SIZE);
+}
+
 /* DATA_CREATE (src != NULL) and DATA_CREATE_UNKNOWN (src == NULL). */
 static uint64_t data_create(struct rmm *rmm, uint64_t rd_addr, uint64_t data_addr,
-			    uint64_t map_addr, const void *src)
+			    uint64_t map_addr, const void *src, uint64_t flags)
 {
 	struct granule *g_data, *g_rd;
 	struct realm *rd;
@@ -61,7 +72,7 @@ static uint64_t data_create(struct rmm *rmm, uint64_t rd_addr, uint64_t data_add
 		ret = rmi_status(RMI_ERROR_RTT, S2TT_PAGE_LEVEL);
 		goto out_llt;
 	}
-	if (src && !copy_from_ns(rmm, data_addr, src)) {
+	if (src && !copy_and_measure(rmm, rd, data_addr, map_addr, src, flags)) {
 		ret = RMI_ERROR_INPUT;
 		goto out_llt;
 	}
@@ -92,12 +103,12 @@ void smc_data_create(struct rmm *rmm, const struct smc_args *args, struct smc_re
 		res->x[0] = RMI_ERROR_INPUT;
 		return;
 	}
-	res->x[0] = data_create(rmm, rd_addr, data_addr, map_addr, src);
+	res->x[0] = data_create(rmm, rd_addr, data_addr, map_addr, src, flags);
 }
 
 void smc_data_create_unknown(struct rmm *rmm, const struct smc_args *args, struct smc_res *res)
 {
-	res->x[0] = data_create(rmm, args->x[0], args->x[1], args->x[2], NULL);
+	res->x[0] = data_create(rmm, args->x[0], args->x[1], args->x[2], NULL, 0);
 }
 
 void smc_data_destroy(struct rmm *rmm, const struct smc_args *args, struct smc_res *res)
@@ -187,7 +198,7 @@ void smc_rtt_data_map_init(struct rmm *rmm, const struct smc_args *args, struct 
 	} else if (!s2tte_is_unassigned(s2tte)) {
 		res->x[0] = rmi_status(RMI_ERROR_RTT, S2TT_PAGE_LEVEL);
 	} else if ((g_data = granule_find_lock(rmm, data_addr, GRANULE_STATE_DELEGATED))) {
-		if (copy_from_ns(rmm, data_addr, src)) {
+		if (copy_and_measure(rmm, rd, data_addr, map_addr, src, flags)) {
 			wi.table[wi.index] = s2tte_create_assigned_ram(data_addr, S2TT_PAGE_LEVEL);
 			granule_get(wi.g_llt);
 			granule_set_state(g_data, GRANULE_STATE_DATA);

@@ -160,6 +160,13 @@ void smc_realm_create(struct rmm *rmm, const struct smc_args *args, struct smc_r
 	rd->num_rec_aux = rmm->cfg.abi == RMI_ABI_1_0 ? rmm->cfg.rec_aux_count : 0;
 	atomic_init(&rd->state, REALM_NEW);
 	init_start_level(rmm, rd);
+	if (!rmm_rim_init(&rd->rim, rd->hash_algo, &p, sizeof(p))) {
+		free(rd);
+		for (unsigned i = 0; i < p.rtt_num_start; i++)
+			granule_unlock(granule_find(rmm, p.rtt_base + (uint64_t)i * GRANULE_SIZE));
+		granule_unlock(g_rd);
+		goto free_vmid;
+	}
 
 	g_rd->obj = rd;
 	granule_unlock_transition(g_rd, GRANULE_STATE_RD);

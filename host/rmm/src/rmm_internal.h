@@ -21,6 +21,7 @@
 #include "abi/sim_guest.h"
 #include "abi/smc.h"
 #include "granule.h"
+#include "measure.h"
 #include "rmm/rmm.h"
 #include "s2tt.h"
 
@@ -47,6 +48,7 @@ struct realm {
 	unsigned hash_algo;
 	unsigned num_rec_aux;
 	unsigned rec_count;           /* RECs created so far (RD lock) */
+	struct rmm_rim rim;           /* Realm Initial Measurement (RD lock) */
 	_Atomic int state;            /* enum realm_state */
 };
 

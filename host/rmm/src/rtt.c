@@ -377,7 +377,9 @@ void smc_rtt_init_ripas(struct rmm *rmm, const struct smc_args *args, struct smc
 		else if (!s2tte_is_unassigned_ram(s) && !(assigned_too && s2tte_is_assigned_ram(s, wi.last_level)))
 			break;
 	}
-	if (addr > base) {
+	if (addr > base && !rmm_rim_extend_ripas(&rd->rim, base, addr)) {
+		res->x[0] = RMI_ERROR_INPUT; /* libcrypto failed */
+	} else if (addr > base) {
 		res->x[0] = RMI_SUCCESS;
 		res->x[1] = addr;
 	} else {

@@ -37,6 +37,7 @@ struct phys_mem;
 struct kvm_policy;
 struct kvm_pgtable;
 struct fault_log;
+struct kvm_phase_clock;
 
 
 #define KVM_PAGE_4K (4096ULL)
@@ -69,6 +70,13 @@ struct kvm_config {
 	/* Per-command weights summed into each fault record's call_weight
 	 * (RMI_WEIGHT_FIDS entries by FID offset), or NULL. */
 	const uint32_t *rmi_weights;
+	/* Lifecycle (kvm/lifecycle.h): populate is the run's populate phase
+	 * (a realm then sets RAM's RIPAS in kvm_vm_populate(), not at
+	 * creation); its first populate_bytes of RAM get initial contents,
+	 * measured or not. */
+	bool populate;
+	uint64_t populate_bytes;
+	bool populate_measured;
 };
 
 /* A memslot: guest RAM [gpa, gpa + size) backed by host memory at hva,
@@ -183,6 +191,7 @@ struct kvm {
 	 * vCPU that never runs, so the helpers have one signature. */
 	struct kvm_vcpu *vm_ctx;
 	uint64_t leaked_granules;  /* the RMM refused to undelegate them */
+	struct kvm_phase_clock *phase; /* bound during a timed phase (lifecycle.h) */
 };
 
 /* Create a VM: memslot, and for a realm the RD, RTT root, RIPAS of RAM

@@ -75,6 +75,11 @@ int realm_fold_rtt_level(struct kvm_vcpu *vcpu, int level, uint64_t start, uint6
 int realm_set_ipa_state(struct kvm_vcpu *vcpu, uint64_t start, uint64_t end,
 			unsigned ripas, uint64_t *reached);
 
+/* Mark RAM's RIPAS as RAM before activation, creating RTT levels as the
+ * RMM asks (the kernel's realm_init_ipa_state). At creation, or in the
+ * populate phase when the run has one (cfg.populate). */
+int realm_init_ram_ripas(struct kvm *kvm);
+
 int realm_create(struct kvm *kvm);
 int realm_create_rec(struct kvm *kvm, struct kvm_vcpu *vcpu);
 int realm_activate(struct kvm *kvm);

@@ -210,6 +210,22 @@ static inline uint64_t rmi_rtt_unmap_unprotected(struct rmi_host *h, uint64_t rd
 	return ret;
 }
 
+/* Populate: copy the NS page at src into the delegated granule data,
+ * mapped at ipa; flags RMI_MEASURE_CONTENT (1) also hashes it into the
+ * RIM. RMI 1.0 DATA_CREATE; RMI 2.0 RTT_DATA_MAP_INIT (same FID, same
+ * registers). */
+static inline uint64_t rmi_data_create(struct rmi_host *h, uint64_t rd, uint64_t data,
+				       uint64_t ipa, uint64_t src, uint64_t flags)
+{
+	return RMI_CALL(h, RMI_DATA_CREATE, rd, data, ipa, src, flags);
+}
+
+static inline uint64_t rmi_rtt_data_map_init(struct rmi_host *h, uint64_t rd, uint64_t data,
+					     uint64_t ipa, uint64_t src, uint64_t flags)
+{
+	return RMI_CALL(h, RMI_RTT_DATA_MAP_INIT, rd, data, ipa, src, flags);
+}
+
 /* ---- RMI 2.0 range commands: ret1 says how far the command got ---- */
 
 static inline uint64_t rmi_granule_range_delegate(struct rmi_host *h, uint64_t base,

@@ -66,6 +66,21 @@ struct results_extra {
 	double value; /* NaN/Inf are written as null */
 };
 
+/* One lifecycle phase of a run (`run --phases`): summary.json writes the
+ * run's phases as its "phases" array, only when there are any, so runs
+ * without phases keep their format. */
+struct results_phase {
+	const char *phase;   /* "populate" | "fault" | "teardown" */
+	uint64_t bytes;      /* guest RAM the phase covered */
+	uint64_t total_ns;
+	uint64_t rmi_calls;  /* REC_ENTER excluded */
+	int measured;        /* populate: 1 measured, 0 not; -1: not written */
+	const struct results_count *counts; /* by command, prefixed names */
+	size_t n_counts;
+	const struct results_count *stages; /* ns by host-path stage name */
+	size_t n_stages;
+};
+
 /* One (vm, pattern, policy, abi, page, size, vcpus) combination. */
 struct results_run {
 	const char *vm;      /* "realm" | "normal" */
@@ -84,6 +99,8 @@ struct results_run {
 	const char *source;  /* RESULTS_SOURCE_* */
 	const struct results_extra *extra; /* summary "extra" object */
 	size_t n_extra;
+	const struct results_phase *phases; /* lifecycle phases, or none */
+	size_t n_phases;
 };
 
 struct results_writer;

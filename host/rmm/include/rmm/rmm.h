@@ -65,6 +65,11 @@ struct smc_conduit rmm_conduit(struct rmm *rmm);
  * granule, the REC is inside REC_ENTER, or the ops are incomplete. */
 int rmm_sim_rec_attach_guest(struct rmm *rmm, uint64_t rec_pa, struct sim_guest guest);
 
+/* Copy the Realm Initial Measurement of the realm whose RD is at rd_pa
+ * into out (32 bytes for SHA-256, 64 for SHA-512). Returns its size, or -1
+ * if rd_pa is not an RD or out_len is too small. */
+int rmm_sim_realm_rim(struct rmm *rmm, uint64_t rd_pa, uint8_t *out, size_t out_len);
+
 /* Check the model's invariants (tests; no command may run concurrently):
  * every granule in one state with a matching GPT PAS; every TABLE entry
  * points to an RTT granule of the next level, reached exactly once; RTT

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "payload/pattern.h"
 #include "run/vm_type.h"
@@ -25,6 +26,17 @@
 #include "clock/stage.h"
 
 struct kvm_policy;
+
+/* Lifecycle phases of `run --phases` (docs/sim-backend.md, "Lifecycle"). */
+enum run_phase_id { RUN_PHASE_POPULATE, RUN_PHASE_FAULT, RUN_PHASE_TEARDOWN, RUN_PHASE_COUNT };
+#define RUN_PHASE_BIT(p) (1u << (p))
+#define RUN_PHASES_ALL   (RUN_PHASE_BIT(RUN_PHASE_COUNT) - 1)
+
+static inline const char *run_phase_name(enum run_phase_id p)
+{
+	static const char *const names[RUN_PHASE_COUNT] = { "populate", "fault", "teardown" };
+	return (unsigned)p < RUN_PHASE_COUNT ? names[p] : "?";
+}
 
 struct run_config {
 	enum vm_type vm;
@@ -45,6 +57,11 @@ struct run_config {
 				 * the stage it closes) */
 	const uint32_t *rmi_weights; /* per-command weights for the fault
 				      * records' call_weight (kvm_config), or NULL */
+	unsigned phases;        /* RUN_PHASE_BITs measured as phase records;
+				 * 0: the fault phase alone and no records
+				 * (the default, today's results) */
+	uint64_t populate;      /* bytes of initial contents (populate phase) */
+	bool populate_measured; /* RMI_MEASURE_CONTENT (default) or not */
 };
 
 /* Per-stage counters of a run, summed over vCPUs: value[s][c] is the sum
@@ -73,6 +90,56 @@ struct run_perf_stages {
 };
 
 #define RUN_MAX_COUNTS 48
+#define RUN_MAX_PHASE_STAGES 16
+
+/* One lifecycle phase of a run (cfg.phases): what it did and cost. counts:
+ * RMI commands (and RSI events) by name; stages: ns by host-path stage
+ * name (fault: the fault stages summed over faults; populate, teardown:
+ * kvm/lifecycle.h). Names are static strings. */
+struct run_phase {
+	bool present;
+	uint64_t bytes;                /* guest RAM the phase covered */
+	uint64_t total_ns;
+	uint64_t rmi_calls;            /* REC_ENTER excluded */
+	int measured;                  /* populate: 1 or 0; else -1 */
+	struct results_count counts[RUN_MAX_COUNTS];
+	size_t n_counts;
+	struct results_count stages[RUN_MAX_PHASE_STAGES];
+	size_t n_stages;
+};
+
+/* Add ADD's counts into INTO by name (new names appended while there is
+ * room): pooling repeats of a configuration. */
+static inline void run_counts_merge(struct results_count *into, size_t *n, size_t max,
+				    const struct results_count *add, size_t n_add)
+{
+	for (size_t i = 0; i < n_add; i++) {
+		size_t j = 0;
+		while (j < *n && strcmp(into[j].name, add[i].name))
+			j++;
+		if (j == *n && j < max)
+			into[(*n)++] = (struct results_count){ add[i].name, 0 };
+		if (j < max)
+			into[j].count += add[i].count;
+	}
+}
+
+static inline void run_phase_merge(struct run_phase *into, const struct run_phase *add)
+{
+	if (!add->present)
+		return;
+	if (!into->present) {
+		*into = *add;
+		return;
+	}
+	into->bytes += add->bytes;
+	into->total_ns += add->total_ns;
+	into->rmi_calls += add->rmi_calls;
+	run_counts_merge(into->counts, &into->n_counts, RUN_MAX_COUNTS, add->counts,
+			 add->n_counts);
+	run_counts_merge(into->stages, &into->n_stages, RUN_MAX_PHASE_STAGES, add->stages,
+			 add->n_stages);
+}
 
 struct run_result {
 	struct fault_record *faults;   /* malloc'd; run_result_free() */
@@ -105,6 +172,7 @@ struct run_result {
 	bool refused;                  /* the machine refused the VM (a realm the
 					* kernel or RMM would not create or
 					* activate): `run` exits 2, not 1 */
+	struct run_phase phases[RUN_PHASE_COUNT]; /* cfg.phases */
 };
 
 /* Free what a backend allocated in RES (the fault records). */
