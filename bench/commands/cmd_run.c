@@ -591,7 +591,9 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 
 struct pooled {
 	struct fault_record *faults;
-	size_t n_faults;
+	size_t n_faults;                /* records (a sample when hist is set) */
+	uint64_t faults_total;          /* every fault of every repeat */
+	struct results_fault_hist *hist; /* sampled runs: exact, merged */
 	struct run_result last;    /* counts summed into here */
 	uint64_t dropped, total_ns;
 	unsigned pooled_repeats;
@@ -607,8 +609,32 @@ static const struct cost_profile *run_profile;
 static uint32_t run_weights[RMI_WEIGHT_FIDS];
 static double perf_read_cost_ns;   /* --perf-stages: one group read, median */
 
+/* Sampled runs: their exact statistics add up over repeats. */
+static int pool_add_hist(struct pooled *p, const struct run_result *r)
+{
+	p->faults_total += r->hist ? r->hist->n : r->n_faults;
+	if (!r->hist)
+		return 0;
+	if (!p->hist) {
+		if (!(p->hist = malloc(sizeof(*p->hist))))
+			return -1;
+		*p->hist = *r->hist;
+		return 0;
+	}
+	p->hist->n += r->hist->n;
+	p->hist->rmi_calls += r->hist->rmi_calls;
+	for (int k = 0; k < FAULT_KIND_COUNT; k++)
+		p->hist->kinds[k] += r->hist->kinds[k];
+	histogram_merge(&p->hist->fault_ns, &r->hist->fault_ns);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		histogram_merge(&p->hist->stages[s], &r->hist->stages[s]);
+	return 0;
+}
+
 static int pool_add(struct pooled *p, struct run_result *r, bool first)
 {
+	if (pool_add_hist(p, r))
+		return -1;
 	if (p->reps.n < RUN_MAX_REPEATS) {
 		p->reps.p50[p->reps.n] = run_median_ns(r);
 		p->reps.faults[p->reps.n] = r->n_faults;
@@ -636,6 +662,7 @@ static int pool_add(struct pooled *p, struct run_result *r, bool first)
 	if (first) {
 		p->last = *r;
 		p->last.faults = NULL;
+		p->last.hist = NULL;
 		return 0;
 	}
 	run_counts_merge(p->last.counts, &p->last.n_counts, RUN_MAX_COUNTS, r->counts,
@@ -670,11 +697,12 @@ static void print_row(const struct run_config *cfg, const char *abi, const struc
 			stats_summarize(samples, p->n_faults, &st);
 		free(samples);
 	}
-	double per_fault = p->n_faults ? (double)p->last.rmi_calls / (double)p->n_faults : 0;
-	double rate = p->total_ns ? (double)p->n_faults * 1e9 / (double)p->total_ns : 0;
+	double per_fault = p->faults_total ? (double)p->last.rmi_calls /
+					     (double)p->faults_total : 0;
+	double rate = p->total_ns ? (double)p->faults_total * 1e9 / (double)p->total_ns : 0;
 	printf("%-6s %-8s %-9s %-4s %-3s %6u %9zu %10llu %10llu %10.0f %9.2f %10.0f\n",
 	       cfg->vm == VM_REALM ? "realm" : "normal", cfg->pattern->name, cfg->policy->name,
-	       abi, cli_format_size(cfg->page, pg, sizeof(pg)), cfg->vcpus, p->n_faults,
+	       abi, cli_format_size(cfg->page, pg, sizeof(pg)), cfg->vcpus, (size_t)p->faults_total,
 	       (unsigned long long)st.p50, (unsigned long long)st.p99, st.mean, per_fault, rate);
 	fflush(stdout);
 }
@@ -715,7 +743,8 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 		{ "irq_exits", (double)r->irq_exits },
 		{ "mmio_exits", (double)r->mmio_exits },
 		{ "leaked_granules", (double)r->leaked_granules },
-		{ "rmi_calls_per_fault", p->n_faults ? (double)r->rmi_calls / (double)p->n_faults : 0 },
+		{ "rmi_calls_per_fault", p->faults_total ? (double)r->rmi_calls /
+							   (double)p->faults_total : 0 },
 		{ "pooled_repeats", (double)p->pooled_repeats },
 		{ "pin_failures", (double)r->pin_failures },
 	};
@@ -747,6 +776,7 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 			};
 	}
 	struct results_run run = {
+		.hist = p->hist,
 		.phases = phases,
 		.n_phases = n_phases,
 		.vm = cfg->vm == VM_REALM ? "realm" : "normal",
@@ -884,8 +914,10 @@ static int run_point(struct results_writer *w, const struct run_options *o,
 	}
 	for (size_t i = 0; i < n && !ret; i++)
 		ret = report_config(w, o, &cfgs[i], &pools[i]);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		free(pools[i].faults);
+		free(pools[i].hist);
+	}
 	return ret;
 }
 

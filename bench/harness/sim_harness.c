@@ -201,13 +201,34 @@ static int fail(struct run_result *res, const char *what, const char *why)
 	return -1;
 }
 
+uint64_t sim_dram_size(uint64_t ram)
+{
+	uint64_t headroom = PHYS_DEFAULT_SIZE / 2;
+
+	return ram + headroom > PHYS_DEFAULT_SIZE ? ram + headroom : PHYS_DEFAULT_SIZE;
+}
+
+/* Records each vCPU keeps: all of them (0) while the log of every fault
+ * fits `max` records, else a sample of its share. */
+static uint64_t sim_fault_sample(uint64_t ram, unsigned vcpus, uint64_t max)
+{
+	uint64_t capacity = ram / PHYS_PAGE_SIZE * 2 + 1024; /* kvm_create_vm's */
+
+	return capacity * vcpus <= max ? 0 : (max + vcpus - 1) / vcpus;
+}
+
+uint64_t sim_guest_ram_host_bytes(uint64_t ram)
+{
+	return ram > SIM_RAM_WINDOW ? SIM_RAM_WINDOW : ram;
+}
+
 static int build_vm(const struct run_config *cfg, struct sim_env *env,
 		    struct run_result *res)
 {
 	bool realm = cfg->vm == VM_REALM;
 	uint64_t ram = cfg->overlap ? cfg->size : cfg->size * cfg->vcpus;
 
-	env->dram = phys_create(PHYS_DEFAULT_BASE, PHYS_DEFAULT_SIZE);
+	env->dram = phys_create(PHYS_DEFAULT_BASE, sim_dram_size(ram));
 	if (!env->dram)
 		return fail(res, "modeled DRAM", "out of memory");
 	/* With guest RAM prefaulted, the model's own pages are resident too:
@@ -240,6 +261,11 @@ static int build_vm(const struct run_config *cfg, struct sim_env *env,
 		.stage_timing = cfg->stage_timing,
 		.fresh_backing = cfg->fresh_backing,
 		.rmi_weights = cfg->rmi_weights,
+		.ram_window = ram > SIM_RAM_WINDOW ? SIM_RAM_WINDOW : 0,
+		.fault_sample = sim_fault_sample(ram, cfg->vcpus, cfg->fault_sample ?
+								   cfg->fault_sample :
+								   SIM_FAULT_SAMPLE),
+		.seed = cfg->seed,
 	};
 	if (kvm_create_vm(&kc, env->dram, cp, &env->kvm))
 		return fail(res, "create VM", kvm_last_error());
@@ -477,9 +503,70 @@ static void collect_perf_stages(const struct run_config *cfg, struct sim_env *en
 	res->perf_stages_read = true;
 }
 
-static int collect_faults(struct sim_env *env, struct run_result *res)
+static uint64_t next_random(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* Sampled logs: each vCPU's reservoir is a uniform sample of its own
+ * faults; keeping the same fraction of every vCPU's faults (the smallest
+ * kept / seen, each vCPU's rows picked uniformly from its reservoir by a
+ * partial Fisher-Yates shuffle, fixed seed) makes the merged rows a
+ * uniform sample of the run. The exact statistics are summed. */
+static int collect_sampled(struct sim_env *env, struct run_result *res, uint64_t seed)
+{
+	unsigned n = env->kvm->nr_vcpus;
+	double keep = 1.0;
+	size_t total = 0;
+
+	if (!(res->hist = calloc(1, sizeof(*res->hist))))
+		return fail(res, "fault records", "out of memory");
+	histogram_init(&res->hist->fault_ns);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		histogram_init(&res->hist->stages[s]);
+	for (unsigned i = 0; i < n; i++) {
+		const struct kvm_vcpu *v = env->threads[i].vcpu;
+		double kept = v->sample->hist->n ?
+			(double)fault_log_count(v->log) / (double)v->sample->hist->n : 1.0;
+		keep = kept < keep ? kept : keep;
+	}
+	if (!(res->faults = malloc((env->kvm->cfg.fault_sample * n + 1) * sizeof(*res->faults))))
+		return fail(res, "fault records", "out of memory");
+	for (unsigned i = 0; i < n; i++) {
+		struct kvm_vcpu *v = env->threads[i].vcpu;
+		const struct results_fault_hist *h = v->sample->hist;
+		struct fault_log_chunk *c = v->log->head;
+		size_t have = fault_log_count(v->log), take = (size_t)(keep * (double)h->n);
+		uint64_t rng = (seed ^ (0xD1B54A32D192ED03ULL * (i + 1))) | 1;
+
+		for (size_t k = 0; k < take && k < have; k++) {
+			size_t j = k + (size_t)(next_random(&rng) % (have - k));
+			struct fault_record t = c->records[k];
+			c->records[k] = c->records[j];
+			c->records[j] = t;
+			res->faults[total++] = c->records[k];
+		}
+		res->hist->n += h->n;
+		res->hist->rmi_calls += h->rmi_calls;
+		for (int k = 0; k < FAULT_KIND_COUNT; k++)
+			res->hist->kinds[k] += h->kinds[k];
+		histogram_merge(&res->hist->fault_ns, &h->fault_ns);
+		for (int s = 0; s < STAGE_COUNT; s++)
+			histogram_merge(&res->hist->stages[s], &h->stages[s]);
+	}
+	res->n_faults = total;
+	return 0;
+}
+
+static int collect_faults(struct sim_env *env, struct run_result *res, uint64_t seed)
 {
 	struct fault_log *logs[KVM_MAX_VCPUS];
+
+	if (env->kvm->cfg.fault_sample)
+		return collect_sampled(env, res, seed);
 
 	for (unsigned i = 0; i < env->kvm->nr_vcpus; i++)
 		logs[i] = env->threads[i].vcpu->log;
@@ -521,13 +608,18 @@ static void fault_phase(struct sim_env *env, struct run_result *res)
 	uint64_t sum[STAGE_COUNT] = { 0 };
 
 	ph->present = true;
-	ph->bytes = env->kvm->cfg.ram_size;
+	/* The RAM left to fault in: a realm's populated image is mapped. */
+	ph->bytes = env->kvm->cfg.ram_size - (env->kvm->cfg.type == VM_REALM &&
+					      env->kvm->cfg.populate ?
+					      env->kvm->cfg.populate_bytes : 0);
 	ph->total_ns = res->total_ns;
 	ph->rmi_calls = res->rmi_calls;
 	ph->measured = -1;
 	memcpy(ph->counts, res->counts, res->n_counts * sizeof(res->counts[0]));
 	ph->n_counts = res->n_counts;
-	for (size_t i = 0; i < res->n_faults; i++)
+	for (int s = 0; s < STAGE_COUNT && res->hist; s++)
+		sum[s] = (uint64_t)res->hist->stages[s].sum;
+	for (size_t i = 0; i < res->n_faults && !res->hist; i++)
 		for (int s = 0; s < STAGE_COUNT; s++)
 			sum[s] += res->faults[i].stage_ns[s];
 	for (int s = 0; s < STAGE_COUNT && ph->n_stages < RUN_MAX_PHASE_STAGES; s++)
@@ -555,7 +647,7 @@ int sim_run(const struct run_config *cfg, struct run_result *res)
 		collect_counts(&env, res);
 		collect_perf(cfg, &env, res);
 		collect_perf_stages(cfg, &env, res);
-		ret = collect_faults(&env, res);
+		ret = collect_faults(&env, res, cfg->seed);
 	}
 	if (!ret && (cfg->phases & RUN_PHASE_BIT(RUN_PHASE_FAULT)))
 		fault_phase(&env, res);

@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "clock/fault_log.h"
+#include "results/results.h"
 
 void kvm_fault_begin(struct kvm_vcpu *vcpu, uint64_t t_back)
 {
@@ -42,6 +43,40 @@ void kvm_fault_set(struct kvm_vcpu *vcpu, enum fault_kind kind, uint64_t ipa, in
 	vcpu->fault.rec.level = (uint8_t)level;
 }
 
+static uint64_t xorshift64s(uint64_t *s)
+{
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+/* Sampled log: exact counts and histograms of every fault; the record
+ * itself goes into a reservoir (Algorithm R): the first `capacity` are
+ * kept, the i-th after them replaces a uniformly chosen kept one with
+ * probability capacity / i, so the log is a uniform sample of all. The
+ * log is one chunk of cfg.fault_sample records (vm.c). */
+static void sample_fault(struct kvm_vcpu *vcpu, const struct fault_record *rec)
+{
+	struct results_fault_hist *h = vcpu->sample->hist;
+	struct fault_log_chunk *c = vcpu->log->head;
+	uint64_t seen = h->n++;
+
+	h->kinds[rec->kind]++;
+	h->rmi_calls += rec->rmi_calls;
+	histogram_record(&h->fault_ns, rec->total_ns);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (rec->stage_ns[s])
+			histogram_record(&h->stages[s], rec->stage_ns[s]);
+	if (seen < c->capacity) {
+		fault_log_append(vcpu->log, rec);
+		return;
+	}
+	uint64_t j = xorshift64s(&vcpu->sample->rng) % (seen + 1);
+	if (j < c->capacity)
+		c->records[j] = *rec;
+}
+
 /* Close the in-flight record once the entry that resumed the guest is back. */
 void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry,
 			 uint64_t weight_before_entry, uint64_t t_back)
@@ -57,6 +92,9 @@ void kvm_fault_finish(struct kvm_vcpu *vcpu, uint32_t calls_before_entry,
 	f->rec.rmi_calls = (uint16_t)(calls_before_entry - f->calls_at_start);
 	uint64_t w = weight_before_entry - f->weight_at_start;
 	f->rec.call_weight = w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
-	fault_log_append(vcpu->log, &f->rec);
+	if (vcpu->sample)
+		sample_fault(vcpu, &f->rec);
+	else
+		fault_log_append(vcpu->log, &f->rec);
 	f->active = false;
 }

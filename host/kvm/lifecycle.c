@@ -89,7 +89,8 @@ static void write_image_page(uint8_t *dst, uint64_t ipa)
 static int populate_normal(struct kvm *kvm)
 {
 	for (uint64_t off = 0; off < kvm->cfg.populate_bytes; off += PHYS_PAGE_SIZE) {
-		write_image_page(kvm->ram.hva + off, kvm->ram.gpa + off);
+		write_image_page(kvm_memslot_hva(&kvm->ram, kvm->ram.gpa + off),
+				 kvm->ram.gpa + off);
 		kvm_phase_mark(kvm, LIFECYCLE_COPY);
 	}
 	return 0;

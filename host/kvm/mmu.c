@@ -55,7 +55,7 @@ static void pin_host_pages(struct kvm_vcpu *vcpu, const struct kvm_memslot *slot
 	if (slot->resident)
 		return;
 	vcpu->stats.host_page_ins++;
-	uint8_t *hva = slot->hva + (gpa - slot->gpa);
+	uint8_t *hva = kvm_memslot_hva(slot, gpa);
 	uint64_t step = size == KVM_PAGE_2M && slot->thp ? KVM_PAGE_2M : KVM_PAGE_4K;
 
 	if (madvise(hva, size, MADV_POPULATE_WRITE) == 0)

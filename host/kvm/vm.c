@@ -17,6 +17,7 @@
 #include "kvm/realm.h"
 #include "phys/phys.h"
 #include "clock/fault_log.h"
+#include "results/results.h"
 
 /* ---- memslot ---- */
 
@@ -50,7 +51,7 @@ static void memslot_prefault(struct kvm_memslot *slot)
 	 * to every page that follows it is still needed on a host that is
 	 * itself a VM (measured here: 4.5 us a page otherwise, landing in the
 	 * guest's first access, i.e. in rec_enter of every measured fault). */
-	phys_make_resident(slot->hva, slot->size);
+	phys_make_resident(slot->hva, slot->window);
 }
 
 static int memslot_create(struct kvm *kvm)
@@ -63,23 +64,26 @@ static int memslot_create(struct kvm *kvm)
 	slot->backing_page = kvm->cfg.backing_page;
 	slot->map_limit = kvm_policy_map_limit(kvm->cfg.policy, slot->backing_page,
 					       kvm->cfg.hugetlb);
-	slot->map_len = size + KVM_PAGE_2M;
+	slot->window = kvm->cfg.ram_window && kvm->cfg.ram_window < size ? kvm->cfg.ram_window
+									  : size;
+	slot->map_len = slot->window + KVM_PAGE_2M;
 	slot->map_base = mmap(NULL, slot->map_len, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (slot->map_base == MAP_FAILED) {
 		slot->map_base = NULL;
 		kvm_set_error("cannot map %llu MiB of guest RAM: %s",
-			      (unsigned long long)(size >> 20), strerror(errno));
+			      (unsigned long long)(slot->window >> 20), strerror(errno));
 		return -ENOMEM;
 	}
 	/* 2 MiB aligned so a THP can back every block of the slot. */
 	slot->hva = (uint8_t *)(((uintptr_t)slot->map_base + KVM_PAGE_2M - 1) &
 				~(uintptr_t)(KVM_PAGE_2M - 1));
 	if (slot->backing_page == KVM_PAGE_2M) {
-		slot->thp = thp_available() && madvise(slot->hva, size, MADV_HUGEPAGE) == 0;
+		slot->thp = thp_available() &&
+			    madvise(slot->hva, slot->window, MADV_HUGEPAGE) == 0;
 	} else {
 		/* Keep 4K runs 4K even where THP is "always". */
-		madvise(slot->hva, size, MADV_NOHUGEPAGE);
+		madvise(slot->hva, slot->window, MADV_NOHUGEPAGE);
 	}
 	if (!kvm->cfg.fresh_backing) {
 		memslot_prefault(slot);
@@ -88,7 +92,9 @@ static int memslot_create(struct kvm *kvm)
 
 	slot->pa = phys_alloc(kvm->dram, size / PHYS_PAGE_SIZE, KVM_PAGE_2M);
 	if (slot->pa == PHYS_NONE ||
-	    phys_register_backing(kvm->dram, slot->pa, slot->hva, size)) {
+	    (slot->window < size ?
+	     phys_register_window(kvm->dram, slot->pa, size, slot->hva, slot->window) :
+	     phys_register_backing(kvm->dram, slot->pa, slot->hva, size))) {
 		kvm_set_error("modeled DRAM has no room for %llu MiB of guest RAM",
 			      (unsigned long long)(size >> 20));
 		return -ENOMEM;
@@ -101,7 +107,10 @@ static void memslot_destroy(struct kvm *kvm)
 	struct kvm_memslot *slot = &kvm->ram;
 
 	if (slot->pa && slot->pa != PHYS_NONE) {
-		phys_unregister_backing(kvm->dram, slot->pa, slot->size);
+		if (slot->window < slot->size)
+			phys_unregister_window(kvm->dram, slot->pa);
+		else
+			phys_unregister_backing(kvm->dram, slot->pa, slot->size);
 		phys_free(kvm->dram, slot->pa, slot->size / PHYS_PAGE_SIZE);
 	}
 	if (slot->map_base)
@@ -151,6 +160,11 @@ static int check_config(const struct kvm_config *cfg)
 	}
 	if (cfg->backing_page != KVM_PAGE_4K && cfg->backing_page != KVM_PAGE_2M) {
 		kvm_set_error("backing page must be 4K or 2M");
+		return -EINVAL;
+	}
+	if (cfg->ram_window % KVM_PAGE_2M) {
+		kvm_set_error("RAM window %llu is not a multiple of 2 MiB",
+			      (unsigned long long)cfg->ram_window);
 		return -EINVAL;
 	}
 	if (!cfg->ram_size || cfg->ram_size % cfg->backing_page ||
@@ -209,6 +223,30 @@ int kvm_create_vm(const struct kvm_config *cfg, struct phys_mem *dram,
 	return 0;
 }
 
+/* The sampled log's exact statistics; the seed is fixed per run and vCPU,
+ * so a sample is reproducible. */
+static int vcpu_sample_create(struct kvm *kvm, struct kvm_vcpu *vcpu)
+{
+	vcpu->sample = calloc(1, sizeof(*vcpu->sample));
+	if (!vcpu->sample || !(vcpu->sample->hist = calloc(1, sizeof(*vcpu->sample->hist)))) {
+		free(vcpu->sample);
+		vcpu->sample = NULL;
+		return -1;
+	}
+	histogram_init(&vcpu->sample->hist->fault_ns);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		histogram_init(&vcpu->sample->hist->stages[s]);
+	vcpu->sample->rng = (kvm->cfg.seed ^ (0x9E3779B97F4A7C15ULL * (vcpu->id + 1))) | 1;
+	return 0;
+}
+
+static void vcpu_sample_destroy(struct kvm_vcpu *vcpu)
+{
+	if (vcpu->sample)
+		free(vcpu->sample->hist);
+	free(vcpu->sample);
+}
+
 int kvm_vcpu_create(struct kvm *kvm, unsigned id, struct sim_guest guest,
 		    struct guest_clock clock, struct kvm_vcpu **out)
 {
@@ -221,7 +259,12 @@ int kvm_vcpu_create(struct kvm *kvm, unsigned id, struct sim_guest guest,
 		return -ENOMEM;
 	vcpu->guest = guest;
 	vcpu->clock = clock;
-	vcpu->log = fault_log_create(id, kvm->cfg.fault_log_capacity);
+	vcpu->log = fault_log_create(id, kvm->cfg.fault_sample ? kvm->cfg.fault_sample
+							       : kvm->cfg.fault_log_capacity);
+	if (vcpu->log && kvm->cfg.fault_sample && vcpu_sample_create(kvm, vcpu)) {
+		fault_log_destroy(vcpu->log);
+		vcpu->log = NULL;
+	}
 	if (!vcpu->log) {
 		free(vcpu);
 		return -ENOMEM;
@@ -262,6 +305,7 @@ uint64_t kvm_destroy_vm(struct kvm *kvm)
 		if (v->run_pa)
 			phys_free(kvm->dram, v->run_pa, 1);
 		fault_log_destroy(v->log);
+		vcpu_sample_destroy(v);
 		free(v);
 	}
 	kvm_memcache_free(kvm->vm_ctx);

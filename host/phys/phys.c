@@ -33,7 +33,17 @@ struct free_block {
 	uint64_t npages;
 };
 
+/* A PA range served by a smaller host window, page i of the range at
+ * va + (i * 4 KiB) % window (phys_register_window). */
+struct phys_window {
+	uint64_t pa, len, window;
+	char *va;
+};
+#define PHYS_MAX_WINDOWS 4
+
 struct phys_mem {
+	struct phys_window windows[PHYS_MAX_WINDOWS];
+	unsigned n_windows;   /* changed only while no other thread uses pm */
 	uint64_t base;
 	uint64_t size;
 	uint64_t nchunks;
@@ -195,6 +205,39 @@ static _Atomic uintptr_t *page_slot(struct phys_mem *pm, uint64_t pa, bool creat
 	return (_Atomic uintptr_t *)&chunk[pfn & (PHYS_CHUNK_PAGES - 1)];
 }
 
+/* The host address of pa if a window serves it, else NULL. */
+static void *window_va(const struct phys_mem *pm, uint64_t pa)
+{
+	for (unsigned i = 0; i < pm->n_windows; i++) {
+		const struct phys_window *w = &pm->windows[i];
+		if (pa - w->pa < w->len)
+			return w->va + (pa - w->pa) % w->window;
+	}
+	return NULL;
+}
+
+int phys_register_window(struct phys_mem *pm, uint64_t pa, uint64_t len, void *va,
+			 uint64_t window)
+{
+	if ((pa | len | window | (uintptr_t)va) % PHYS_PAGE_SIZE || !len || !window ||
+	    !phys_contains(pm, pa, len) || pm->n_windows == PHYS_MAX_WINDOWS)
+		return -1;
+	for (uint64_t off = 0; off < len; off += PHYS_CHUNK_PAGES * PHYS_PAGE_SIZE)
+		if (phys_va_if_backed(pm, pa + off))
+			return -1;
+	pm->windows[pm->n_windows++] = (struct phys_window){ pa, len, window, va };
+	return 0;
+}
+
+void phys_unregister_window(struct phys_mem *pm, uint64_t pa)
+{
+	for (unsigned i = 0; i < pm->n_windows; i++)
+		if (pm->windows[i].pa == pa) {
+			pm->windows[i] = pm->windows[--pm->n_windows];
+			return;
+		}
+}
+
 static void *slot_addr(uintptr_t slot, uint64_t pa)
 {
 	return (char *)(slot & ~SLOT_ALIAS) + (pa & (PHYS_PAGE_SIZE - 1));
@@ -202,6 +245,9 @@ static void *slot_addr(uintptr_t slot, uint64_t pa)
 
 void *phys_va_if_backed(struct phys_mem *pm, uint64_t pa)
 {
+	void *w = window_va(pm, pa);
+	if (w)
+		return w;
 	_Atomic uintptr_t *slot = page_slot(pm, pa, false);
 	if (!slot)
 		return NULL;
@@ -211,6 +257,9 @@ void *phys_va_if_backed(struct phys_mem *pm, uint64_t pa)
 
 void *phys_va(struct phys_mem *pm, uint64_t pa)
 {
+	void *w = window_va(pm, pa);
+	if (w)
+		return w;
 	_Atomic uintptr_t *slot = page_slot(pm, pa, true);
 	if (!slot)
 		return NULL;

@@ -33,6 +33,7 @@ int kvm_test_run(const struct kvm_test_run *t, struct run_result *res)
 		.phases = t->phases,
 		.populate = t->populate,
 		.populate_measured = !t->unmeasured,
+		.fault_sample = t->fault_sample,
 	};
 	if (sim_run(&cfg, res)) {
 		fprintf(stderr, "%s %s %s: %s\n", t->vm, t->policy, t->pattern, res->error);

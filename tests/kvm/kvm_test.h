@@ -43,6 +43,7 @@ struct kvm_test_run {
 	unsigned phases;      /* RUN_PHASE_BITs (0: no phase records) */
 	uint64_t populate;    /* bytes populated (populate phase) */
 	bool unmeasured;      /* populate without RMI_MEASURE_CONTENT */
+	uint64_t fault_sample; /* records kept before sampling (0: default) */
 };
 
 /* Runs it; 0 and *res filled, or -1 (reported, counted as a failure). */

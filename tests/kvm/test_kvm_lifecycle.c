@@ -47,7 +47,7 @@ static struct run_result lifecycle(const char *vm, const char *policy, bool unme
 	/* Only the unpopulated half faults: 512 first touches. */
 	CHECK_EQ(r.n_faults, 512);
 	CHECK_EQ(r.phases[RUN_PHASE_POPULATE].bytes, 2 * MB);
-	CHECK_EQ(r.phases[RUN_PHASE_FAULT].bytes, 4 * MB);
+	CHECK_EQ(r.phases[RUN_PHASE_FAULT].bytes, 2 * MB); /* the unpopulated half */
 	CHECK_EQ(r.phases[RUN_PHASE_TEARDOWN].bytes, 4 * MB);
 	return r;
 }
@@ -263,6 +263,50 @@ static void measured_vs_unmeasured(const char *policy)
 	run_result_free(&u);
 }
 
+/*
+ * Sampled fault logs (above a size): 16 MiB seq on 2 vCPUs is 4,096
+ * faults; with room for 1,000 records the run keeps a uniform sample of
+ * about 1,000 (the same fraction of each vCPU's faults), while the count,
+ * kinds, RMI calls and the distributions stay exact (histograms): they
+ * equal the unsampled run's counts, and the sample's IPAs are distinct
+ * pages spread over both vCPUs' ranges.
+ */
+static void sampled_log(void)
+{
+	struct kvm_test_run t = { .vm = "realm", .policy = "cca-v1", .pattern = "seq",
+				  .size = 8 * MB, .page = 4096, .vcpus = 2 };
+	struct run_result all = { 0 }, s = { 0 };
+
+	kvm_test_run(&t, &all);
+	t.fault_sample = 1000;
+	kvm_test_run(&t, &s);
+	CHECK(!all.hist);
+	CHECK(s.hist != NULL);
+	if (!s.hist)
+		return;
+	CHECK_EQ(all.n_faults, 4096);
+	CHECK_EQ(s.hist->n, 4096);
+	CHECK_EQ(s.hist->kinds[FAULT_PROTECTED], 4096);
+	CHECK_EQ(s.hist->fault_ns.count, 4096);
+	CHECK_EQ(s.rmi_calls, all.rmi_calls);
+	CHECK_EQ(s.hist->rmi_calls, all.rmi_calls);
+	CHECK(s.n_faults >= 990 && s.n_faults <= 1000);
+	uint64_t lo = UINT64_MAX, hi = 0, per_vcpu[2] = { 0, 0 };
+	for (size_t i = 0; i < s.n_faults; i++) {
+		uint64_t ipa = s.faults[i].ipa;
+		lo = ipa < lo ? ipa : lo;
+		hi = ipa > hi ? ipa : hi;
+		per_vcpu[s.faults[i].vcpu & 1]++;
+		for (size_t j = 0; j < i; j++)
+			if (s.faults[j].ipa == ipa)
+				CHECK(!"a page sampled twice");
+	}
+	CHECK(hi - lo > 14 * MB);       /* spread over the 16 MiB */
+	CHECK(per_vcpu[0] >= 490 && per_vcpu[1] >= 490);
+	run_result_free(&all);
+	run_result_free(&s);
+}
+
 int main(void)
 {
 	/* teardown: 1,024 DATA_DESTROY + 1,031 UNDELEGATE + 513 FOLD + 1,537
@@ -277,5 +321,6 @@ int main(void)
 	no_phases();
 	measured_vs_unmeasured("cca-v1");
 	measured_vs_unmeasured("cca-rmm2");
+	sampled_log();
 	return kvm_test_failures ? 1 : 0;
 }

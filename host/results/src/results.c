@@ -64,6 +64,8 @@ struct run_summary {
 	struct sample_stats stages[STAGE_COUNT];
 	struct phase_summary *phases; /* lifecycle phases (may be none) */
 	size_t n_phases;
+	bool sampled;                 /* faults.csv holds a sample of n_rows */
+	size_t n_rows;
 };
 
 struct results_writer {
@@ -554,6 +556,48 @@ static void summarise_faults(struct run_summary *sum, const struct results_run *
 	}
 }
 
+/* Distribution from a histogram: the CI of the median needs the samples,
+ * so a sampled run has none (null). */
+static void stats_from_histogram(const struct histogram *h, struct sample_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->n = h->count;
+	if (!h->count)
+		return;
+	st->min = h->min;
+	st->max = h->max;
+	st->p50 = histogram_percentile(h, STATS_PPM(50));
+	st->p90 = histogram_percentile(h, STATS_PPM(90));
+	st->p99 = histogram_percentile(h, STATS_PPM(99));
+	st->p999 = histogram_percentile(h, STATS_PPM(99.9));
+	st->mean = h->sum / (double)h->count;
+}
+
+/* A sampled run: exact counts and histogram distributions (see
+ * results_fault_hist); SCRATCH holds n_faults values. */
+static void summarise_hist(struct run_summary *sum, const struct results_run *run,
+			   uint64_t *scratch)
+{
+	const struct results_fault_hist *h = run->hist;
+
+	/* The step of the recorded times, from the sampled rows. */
+	for (size_t i = 0; i < run->n_faults; i++)
+		scratch[i] = run->faults[i].total_ns;
+	sum->time_step_ns = stats_time_step(scratch, run->n_faults);
+
+	sum->sampled = true;
+	sum->n_rows = run->n_faults;
+	sum->n_faults = h->n;
+	sum->rmi_calls = h->rmi_calls;
+	memcpy(sum->kinds, h->kinds, sizeof(sum->kinds));
+	stats_from_histogram(&h->fault_ns, &sum->fault_ns);
+	for (int s = 0; s < STAGE_COUNT; s++)
+		if (h->stages[s].count) {
+			sum->has_stage[s] = true;
+			stats_from_histogram(&h->stages[s], &sum->stages[s]);
+		}
+}
+
 static int copy_run_identity(struct run_summary *sum, const struct results_run *run)
 {
 	sum->vm = strdup(run->vm);
@@ -619,13 +663,17 @@ int results_add_run(struct results_writer *w, const struct results_run *run,
 	}
 	struct run_summary *sum = &w->runs[w->n_runs];
 	memset(sum, 0, sizeof(*sum));
-	uint64_t *scratch = run->n_faults ? malloc(run->n_faults * sizeof(*scratch)) : NULL;
-	if ((run->n_faults && !scratch) || copy_run_identity(sum, run) != 0) {
+	size_t n_scratch = run->n_faults;
+	uint64_t *scratch = n_scratch ? malloc(n_scratch * sizeof(*scratch)) : NULL;
+	if ((n_scratch && !scratch) || copy_run_identity(sum, run) != 0) {
 		free(scratch);
 		free_run(sum);
 		return fail(err, err_len, "out of memory");
 	}
-	summarise_faults(sum, run, scratch, w->clock.resolution_ns);
+	if (run->hist)
+		summarise_hist(sum, run, scratch);
+	else
+		summarise_faults(sum, run, scratch, w->clock.resolution_ns);
 	free(scratch);
 	write_fault_rows(w->faults, w->n_runs, run);
 	if (ferror(w->faults)) {
@@ -717,6 +765,8 @@ static void write_run(struct json_writer *jw, const struct run_summary *r)
 	json_member_u64(jw, "vcpus", r->vcpus);
 	json_member_string(jw, "source", r->source);
 	json_member_u64(jw, "faults", r->n_faults);
+	if (r->sampled)
+		json_member_u64(jw, "faults_sampled", r->n_rows);
 	json_member_u64(jw, "dropped_faults", r->dropped);
 	json_member_u64(jw, "total_ns", r->total_ns);
 	json_member_double(jw, "faults_per_sec",

@@ -38,6 +38,14 @@ struct kvm_policy;
 struct kvm_pgtable;
 struct fault_log;
 struct kvm_phase_clock;
+struct results_fault_hist;
+
+/* A vCPU's sampled fault log (cfg.fault_sample): exact statistics of every
+ * fault, the log a reservoir of them. Written only by the vCPU's thread. */
+struct kvm_fault_sample {
+	uint64_t rng;                      /* xorshift64* state */
+	struct results_fault_hist *hist;   /* exact: every fault */
+};
 
 
 #define KVM_PAGE_4K (4096ULL)
@@ -70,6 +78,16 @@ struct kvm_config {
 	/* Per-command weights summed into each fault record's call_weight
 	 * (RMI_WEIGHT_FIDS entries by FID offset), or NULL. */
 	const uint32_t *rmi_weights;
+	/* 0: guest RAM is backed 1:1 by host memory. Else the bytes (a
+	 * multiple of 2 MiB) of one host window aliased across all of it:
+	 * a realm larger than the host runs, every access and mapping is
+	 * real, contents alias (docs/sim-backend.md). */
+	uint64_t ram_window;
+	/* 0: every fault record is kept (fault_log_capacity of them). Else
+	 * each vCPU keeps a uniform sample of this many (reservoir sampling,
+	 * fixed seed) and exact counts and histograms (vcpu->sample). */
+	uint64_t fault_sample;
+	uint64_t seed;
 	/* Lifecycle (kvm/lifecycle.h): populate is the run's populate phase
 	 * (a realm then sets RAM's RIPAS in kvm_vm_populate(), not at
 	 * creation); its first populate_bytes of RAM get initial contents,
@@ -93,7 +111,15 @@ struct kvm_memslot {
 				  * so pinning has nothing to fault in */
 	size_t map_len;          /* bytes mmapped (for munmap) */
 	void *map_base;
+	uint64_t window;         /* host bytes behind the slot: size, or the
+				  * aliased window (cfg.ram_window) */
 };
+
+/* The host address of guest RAM at gpa (inside the slot). */
+static inline uint8_t *kvm_memslot_hva(const struct kvm_memslot *slot, uint64_t gpa)
+{
+	return slot->hva + (gpa - slot->gpa) % slot->window;
+}
 
 /* Pages the fault path may consume without allocating (kvm_mmu_memory_cache):
  * topped up before the mapping starts, outside any lock. */
@@ -168,6 +194,7 @@ struct kvm_vcpu {
 	struct kvm_memcache memcache;     /* realm: NS pages for RTTs */
 	struct kvm_mmu_memcache s2_mc;    /* normal VM: stage-2 table pages */
 	struct fault_log *log;
+	struct kvm_fault_sample *sample;  /* cfg.fault_sample: else NULL */
 	struct fault_in_flight fault;
 	struct vcpu_stats stats;
 	bool mmio_pending;       /* emulated MMIO write to complete on entry */

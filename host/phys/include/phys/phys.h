@@ -54,6 +54,17 @@ void *phys_va_if_backed(struct phys_mem *pm, uint64_t pa);
 int phys_register_backing(struct phys_mem *pm, uint64_t pa, void *va, uint64_t len);
 void phys_unregister_backing(struct phys_mem *pm, uint64_t pa, uint64_t len);
 
+/* Make [pa, pa + len) alias a host window of `window` bytes at va, page i
+ * of the range at va + (i * 4 KiB) % window: guest RAM larger than the host
+ * (docs/sim-backend.md, "Realms larger than the host"). Contents alias:
+ * only for memory whose accesses matter, never its contents. No per-page
+ * state: lookups compare against at most PHYS_MAX_WINDOWS (4) ranges.
+ * Page aligned; the range must not be backed. Call while no other thread
+ * uses pm (set-up and teardown). Returns 0 or -1. */
+int phys_register_window(struct phys_mem *pm, uint64_t pa, uint64_t len, void *va,
+			 uint64_t window);
+void phys_unregister_window(struct phys_mem *pm, uint64_t pa);
+
 /* The host kernel's page allocator: `npages` contiguous pages aligned to
  * `align` bytes (a power of two, at least one page). PHYS_NONE when full. */
 uint64_t phys_alloc(struct phys_mem *pm, uint64_t npages, uint64_t align);

@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "results/histogram.h"
 #include "results/json.h"
 #include "clock/stage.h"
 #include "clock/stage_clock.h"
@@ -66,6 +67,18 @@ struct results_extra {
 	double value; /* NaN/Inf are written as null */
 };
 
+/* Exact fault statistics of a run whose faults.csv rows are a sample
+ * (runs above a size, docs/sim-backend.md "Realms larger than the host"):
+ * counts are exact, distributions come from these histograms (HDR style,
+ * a reported value within 0.4 % of the sample it stands for). */
+struct results_fault_hist {
+	uint64_t n;                          /* every fault */
+	uint64_t kinds[FAULT_KIND_COUNT];
+	uint64_t rmi_calls;
+	struct histogram fault_ns;
+	struct histogram stages[STAGE_COUNT]; /* faults where the stage occurred */
+};
+
 /* One lifecycle phase of a run (`run --phases`): summary.json writes the
  * run's phases as its "phases" array, only when there are any, so runs
  * without phases keep their format. */
@@ -101,6 +114,9 @@ struct results_run {
 	size_t n_extra;
 	const struct results_phase *phases; /* lifecycle phases, or none */
 	size_t n_phases;
+	/* NULL: faults holds every fault. Else faults is a uniform sample and
+	 * the summary's counts and distributions come from hist. */
+	const struct results_fault_hist *hist;
 };
 
 struct results_writer;

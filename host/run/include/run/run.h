@@ -62,6 +62,8 @@ struct run_config {
 				 * (the default, today's results) */
 	uint64_t populate;      /* bytes of initial contents (populate phase) */
 	bool populate_measured; /* RMI_MEASURE_CONTENT (default) or not */
+	uint64_t fault_sample;  /* sim: records a run keeps before faults.csv
+				 * becomes a sample (0: SIM_FAULT_SAMPLE) */
 };
 
 /* Per-stage counters of a run, summed over vCPUs: value[s][c] is the sum
@@ -143,7 +145,11 @@ static inline void run_phase_merge(struct run_phase *into, const struct run_phas
 
 struct run_result {
 	struct fault_record *faults;   /* malloc'd; run_result_free() */
-	size_t n_faults;
+	size_t n_faults;               /* records in faults */
+	/* Above a size the records are a uniform sample: hist (malloc'd)
+	 * holds the exact count, kinds, calls and distributions; NULL when
+	 * faults holds every fault. */
+	struct results_fault_hist *hist;
 	uint64_t dropped_faults;
 	struct results_count counts[RUN_MAX_COUNTS];
 	size_t n_counts;
@@ -181,6 +187,8 @@ static inline void run_result_free(struct run_result *res)
 	free(res->faults);
 	res->faults = NULL;
 	res->n_faults = 0;
+	free(res->hist);
+	res->hist = NULL;
 }
 
 #endif
