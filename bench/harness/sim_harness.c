@@ -363,8 +363,9 @@ static char rmi_names[RMM_MAX_COMMANDS][40];
 /* The RMI commands and RSI events since BEFORE, by name, into COUNTS;
  * *calls gets the commands but REC_ENTER (entering the realm is no
  * call made to handle anything). */
-static void rmi_count_delta(struct sim_env *env, const struct rmm_counts *before,
-			    struct results_count *counts, size_t *n_counts, uint64_t *calls)
+static void rmi_count_delta(struct sim_env *env, enum rmi_abi abi,
+			    const struct rmm_counts *before, struct results_count *counts,
+			    size_t *n_counts, uint64_t *calls)
 {
 	struct rmm_counts after;
 
@@ -379,7 +380,7 @@ static void rmi_count_delta(struct sim_env *env, const struct rmm_counts *before
 		if (!rmi_names[slot][0])
 			snprintf(rmi_names[slot], sizeof(rmi_names[slot]), "RMI_%s", name);
 		add_count(counts, n_counts, rmi_names[slot], n);
-		if (rmi_command_fid(name, env->kvm->cfg.policy->abi) != RMI_REC_ENTER)
+		if (rmi_command_fid(name, abi) != RMI_REC_ENTER)
 			*calls += n;
 	}
 	add_count(counts, n_counts, "RSI_IPA_STATE_SET",
@@ -388,16 +389,19 @@ static void rmi_count_delta(struct sim_env *env, const struct rmm_counts *before
 		  after.event[RMM_EV_SEA_INJECTED] - before->event[RMM_EV_SEA_INJECTED]);
 }
 
+/* (The VM may be gone: a teardown's counts are read after it.) */
 static void phase_rmi_counts(struct sim_env *env, struct run_phase *ph,
 			     const struct rmm_counts *before)
 {
-	rmi_count_delta(env, before, ph->counts, &ph->n_counts, &ph->rmi_calls);
+	rmi_count_delta(env, rmm_abi(env->rmm), before, ph->counts, &ph->n_counts,
+			&ph->rmi_calls);
 }
 
 static void collect_counts(struct sim_env *env, struct run_result *res)
 {
 	if (env->rmm)
-		rmi_count_delta(env, &env->before, res->counts, &res->n_counts, &res->rmi_calls);
+		rmi_count_delta(env, rmm_abi(env->rmm), &env->before, res->counts,
+				&res->n_counts, &res->rmi_calls);
 	for (unsigned i = 0; i < env->kvm->nr_vcpus; i++) {
 		const struct sim_payload_counters *n = sim_payload_counters(&env->threads[i].payload);
 		const struct kvm_vcpu *v = env->threads[i].vcpu;
