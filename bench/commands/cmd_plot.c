@@ -669,6 +669,112 @@ static int fig_scaling(struct plot_ctx *c)
 	return draw(c, "scaling.gp", vars, "scaling");
 }
 
+/* ---- figure 6: lifecycle phases against size (run --phases) ---- */
+
+/* One line of the phases figure: a VM kind, policy and phase. */
+struct phase_line {
+	char key[96];
+	size_t n;
+	double gib[32], s_per_gib[32], rmi_per_mib[32];
+};
+
+static void phase_point(struct phase_line *lines, size_t *n_lines, size_t cap,
+			const struct results_run_summary *s, const struct json_value *ph)
+{
+	const char *name = json_as_string(json_get(ph, "phase"));
+	double ns_mib, rmi_mib;
+	char key[96];
+
+	if (!name || !json_as_double(json_get(ph, "ns_per_mib"), &ns_mib) ||
+	    !json_as_double(json_get(ph, "rmi_calls_per_mib"), &rmi_mib))
+		return; /* a phase over 0 bytes has no per-MiB values */
+	snprintf(key, sizeof(key), "%s %s %s", s->vm, s->policy, name);
+	size_t i = 0;
+	while (i < *n_lines && strcmp(lines[i].key, key))
+		i++;
+	if (i == *n_lines) {
+		if (i == cap)
+			return;
+		memset(&lines[i], 0, sizeof(lines[i]));
+		snprintf(lines[i].key, sizeof(lines[i].key), "%s", key);
+		(*n_lines)++;
+	}
+	struct phase_line *l = &lines[i];
+	double gib = (double)s->size * s->vcpus / (double)(1ULL << 30);
+	size_t at = l->n;
+	if (at == 32)
+		return;
+	while (at > 0 && l->gib[at - 1] > gib) { /* ascending size */
+		l->gib[at] = l->gib[at - 1];
+		l->s_per_gib[at] = l->s_per_gib[at - 1];
+		l->rmi_per_mib[at] = l->rmi_per_mib[at - 1];
+		at--;
+	}
+	l->gib[at] = gib;
+	l->s_per_gib[at] = ns_mib * 1024 / 1e9;
+	l->rmi_per_mib[at] = rmi_mib;
+	l->n++;
+}
+
+static int fig_phases(struct plot_ctx *c)
+{
+	struct phase_line *lines = calloc(64, sizeof(*lines));
+	struct run_ref used[MAX_REFS];
+	size_t n_lines = 0, n_used = 0;
+	char vars[VARS_LEN], path[PATH_MAX], *tmp, colors[1024] = "", dashes[512] = "";
+
+	if (!lines)
+		return -1;
+	for (size_t d = 0; d < c->n_dirs; d++)
+		for (size_t i = 0; i < c->dirs[d].n_runs; i++) {
+			const struct results_run_summary *s = c->dirs[d].runs[i].sum;
+			const struct json_value *phases = json_get(s->json, "phases");
+			if (!phases || phases->type != JSON_ARRAY || s->vcpus != c->min_vcpus)
+				continue;
+			for (size_t k = 0; k < phases->array.count; k++)
+				phase_point(lines, &n_lines, 64, s, &phases->array.items[k]);
+			if (n_used < MAX_REFS)
+				used[n_used++] = (struct run_ref){ &c->dirs[d], &c->dirs[d].runs[i] };
+		}
+	if (!n_lines) {
+		free(lines);
+		return skip_figure(c, "phases", "no lifecycle phase records (run --phases)");
+	}
+	FILE *f = data_open(c, "phases.dat", &tmp, path, sizeof(path));
+	if (!f) {
+		free(lines);
+		return -1;
+	}
+	for (size_t i = 0; i < n_lines; i++) {
+		fprintf(f, "%s\"gib\"\t\"%s\"\t\"rmi_per_mib\"\n", i ? "\n\n" : "", lines[i].key);
+		for (size_t k = 0; k < lines[i].n; k++)
+			fprintf(f, "%g\t%.6f\t%.3f\n", lines[i].gib[k], lines[i].s_per_gib[k],
+				lines[i].rmi_per_mib[k]);
+		/* colour by phase, dashed for the normal VM */
+		const char *ph = strrchr(lines[i].key, ' ') + 1;
+		char num[16];
+		snprintf(num, sizeof(num), "%s%d", i ? " " : "",
+			 !strcmp(ph, "populate") ? 1 : !strcmp(ph, "fault") ? 2 : 3);
+		strncat(colors, num, sizeof(colors) - strlen(colors) - 1);
+		snprintf(num, sizeof(num), "%s%d", i ? " " : "",
+			 !strncmp(lines[i].key, "normal", 6) ? 2 : 1);
+		strncat(dashes, num, sizeof(dashes) - strlen(dashes) - 1);
+	}
+	free(lines);
+	if (data_commit(c, f, tmp, path))
+		return -1;
+	char tag[256], foot[1024], title[512];
+	provenance(c, used, n_used, "summary.json phases", tag, sizeof(tag), foot, sizeof(foot));
+	snprintf(title, sizeof(title), "A VM's memory over its life: cost per GiB and RMI calls "
+		 "per MiB of each phase against guest RAM %s", tag);
+	if (vars_common(c, vars, title, foot) ||
+	    gp_var_num(vars, VARS_LEN, "nlines", (double)n_lines) ||
+	    gp_var_str(vars, VARS_LEN, "colors", colors) ||
+	    gp_var_str(vars, VARS_LEN, "dashes", dashes))
+		return -1;
+	return draw(c, "phases.gp", vars, "phases");
+}
+
 /* ---- command ---- */
 
 /* ---- figure: emulated instructions per fault by world (rme-bench insn merge) ---- */
@@ -896,7 +1002,7 @@ int cmd_plot(int argc, char **argv)
 		goto out;
 	}
 	int (*const figures[])(struct plot_ctx *) = { fig_stages, fig_cdf, fig_overhead, fig_rmi,
-						      fig_scaling, fig_insn };
+						      fig_scaling, fig_insn, fig_phases };
 	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
 		if (figures[i](c)) {
 			fprintf(stderr, "rme-bench plot: %s\n", c->err);

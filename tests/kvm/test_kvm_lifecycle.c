@@ -57,37 +57,26 @@ static struct run_result lifecycle(const char *vm, const char *policy, bool unme
 #define T(name) phase_count(&r.phases[RUN_PHASE_TEARDOWN], name)
 
 /*
- * RMI 1.0 populate (the early series: the VMM's INIT_IPA, then one page per
+ * Populate, both ABIs: 2 RTT_INIT_RIPAS, 514 delegations, 513 creates, 2
+ * RTT_CREATE (1,031 calls), reached differently:
+ * RMI 1.0 (the early series: the VMM's INIT_IPA, then one page per
  * POPULATE step): RTT_INIT_RIPAS over the 4 MiB stops at the 1 GiB level-1
  * entry (ERROR_RTT 1), a level-2 RTT (DELEGATE + RTT_CREATE), then one call
- * marks both 2 MiB entries RAM: 2 INIT_RIPAS. Per page DELEGATE +
- * DATA_CREATE; the first DATA_CREATE stops at level 2 (ERROR_RTT), one
- * level-3 RTT (DELEGATE + RTT_CREATE) and the retry: 514 DELEGATE, 513
- * DATA_CREATE, 2 RTT_CREATE.
- */
-static void populate_v1(const struct run_result r)
-{
-	CHECK_EQ(P("RMI_RTT_INIT_RIPAS"), 2);
-	CHECK_EQ(P("RMI_GRANULE_DELEGATE"), 514);
-	CHECK_EQ(P("RMI_DATA_CREATE"), 513);
-	CHECK_EQ(P("RMI_RTT_CREATE"), 2);
-	CHECK_EQ(r.phases[RUN_PHASE_POPULATE].rmi_calls, 2 + 514 + 513 + 2);
-}
-
-/*
- * RMI 2.0 populate (the 2026 series: realm_data_map_init per page, RIPAS
- * at activation): the first RTT_DATA_MAP_INIT stops at level 1, the level-2
+ * marks both 2 MiB entries RAM. Per page DELEGATE + DATA_CREATE; the first
+ * DATA_CREATE stops at level 2, one level-3 RTT (DELEGATE + RTT_CREATE)
+ * and the retry.
+ * RMI 2.0 (the 2026 series: realm_data_map_init per page, RIPAS at
+ * activation): the first RTT_DATA_MAP_INIT stops at level 1, the level-2
  * and level-3 RTTs in one go (2 x RANGE_DELEGATE + RTT_CREATE), the retry;
- * 512 pages of RANGE_DELEGATE + DATA_MAP_INIT: 514 RANGE_DELEGATE, 513
- * DATA_MAP_INIT. Then RTT_INIT_RIPAS: the populated region's level-3 table
- * in one call (ASSIGNED RAM passes under 2.0), the other region's level-2
- * entry in a second: 2.
+ * then RTT_INIT_RIPAS: the populated region's level-3 table in one call
+ * (ASSIGNED RAM passes under 2.0), the other region's level-2 entry in a
+ * second.
  */
-static void populate_v2(const struct run_result r)
+static void populate(const struct run_result r, const char *delegate, const char *create)
 {
 	CHECK_EQ(P("RMI_RTT_INIT_RIPAS"), 2);
-	CHECK_EQ(P("RMI_GRANULE_RANGE_DELEGATE"), 514);
-	CHECK_EQ(P("RMI_RTT_DATA_MAP_INIT"), 513);
+	CHECK_EQ(P(delegate), 514);
+	CHECK_EQ(P(create), 513);
 	CHECK_EQ(P("RMI_RTT_CREATE"), 2);
 	CHECK_EQ(r.phases[RUN_PHASE_POPULATE].rmi_calls, 2 + 514 + 513 + 2);
 }
@@ -190,7 +179,7 @@ static void realm_policy_v1(const char *policy, uint64_t fault_calls, uint64_t d
 	struct run_result r = lifecycle("realm", policy, false);
 
 	dump(policy, &r);
-	populate_v1(r);
+	populate(r, "RMI_GRANULE_DELEGATE", "RMI_DATA_CREATE");
 	fault_realm(r, "RMI_GRANULE_DELEGATE", "RMI_DATA_CREATE_UNKNOWN", fault_calls);
 	teardown_v1(r, data_destroy, teardown_calls);
 	stages_present(&r);
@@ -202,7 +191,7 @@ static void realm_policy_v2(const char *policy, uint64_t teardown_calls)
 	struct run_result r = lifecycle("realm", policy, false);
 
 	dump(policy, &r);
-	populate_v2(r);
+	populate(r, "RMI_GRANULE_RANGE_DELEGATE", "RMI_RTT_DATA_MAP_INIT");
 	fault_realm(r, "RMI_GRANULE_RANGE_DELEGATE", "RMI_RTT_DATA_MAP", 1027);
 	teardown_v2(r, teardown_calls);
 	stages_present(&r);
