@@ -77,6 +77,21 @@ for abi in ["1.0", "2.0"]:
         if "free" not in td["stages_ns"] or "copy" not in pop["stages_ns"]:
             fail(f"{r['vm']}: stages {td['stages_ns']} {pop['stages_ns']}")
 
+# plot draws the phases figure from phase records (when gnuplot is here).
+if shutil.which("gnuplot") or os.environ.get("RMEB_GNUPLOT"):
+    figs = os.path.join(base, "figs")
+    p = subprocess.run([exe, "plot", os.path.join(base, "ok1.0"), os.path.join(base, "ok2.0"),
+                        "--out", figs], capture_output=True, text=True)
+    dat = os.path.join(figs, "data", "phases.dat")
+    if p.returncode or not os.path.exists(os.path.join(figs, "phases.png")):
+        fail(f"plot: exit {p.returncode}, no phases figure: {p.stderr}")
+    else:
+        # one line per VM kind, policy and phase: realm cca-v1, realm
+        # cca-rmm2, normal (both directories' normal runs share one line)
+        blocks = open(dat).read().count('"gib"')
+        if blocks != 9:
+            fail(f"plot: phases.dat has {blocks} lines, expected 9")
+
 # Without --phases: no phase records (today's format).
 out = os.path.join(base, "default")
 p = run(["--pattern", "seq", "--size", "1M", "--vcpus", "1"], out)
