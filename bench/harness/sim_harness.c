@@ -217,6 +217,17 @@ static uint64_t sim_fault_sample(uint64_t ram, unsigned vcpus, uint64_t max)
 	return capacity * vcpus <= max ? 0 : (max + vcpus - 1) / vcpus;
 }
 
+uint64_t sim_model_bytes(uint64_t ram, unsigned vcpus, bool realm)
+{
+	uint64_t pages = ram / PHYS_PAGE_SIZE;
+	uint64_t records = pages * 2 + 1024 * (uint64_t)vcpus;
+
+	if (records > SIM_FAULT_SAMPLE)
+		records = SIM_FAULT_SAMPLE;
+	return (realm ? pages * 16 : 0) + ram / (2ULL << 20) * PHYS_PAGE_SIZE +
+	       records * sizeof(struct fault_record) * 2;
+}
+
 uint64_t sim_guest_ram_host_bytes(uint64_t ram)
 {
 	return ram > SIM_RAM_WINDOW ? SIM_RAM_WINDOW : ram;

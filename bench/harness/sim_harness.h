@@ -44,6 +44,14 @@ uint64_t sim_dram_size(uint64_t ram);
  * aliased): what a memory preflight should count for it. */
 uint64_t sim_guest_ram_host_bytes(uint64_t ram);
 
+/* Bytes of host memory the models keep for a VM with `ram` bytes of guest
+ * RAM on `vcpus` vCPUs, besides the guest RAM itself: a realm's granule
+ * array (16 bytes per 4 KiB) and, both VMs, the last-level stage-2 tables
+ * (4 KiB per 2 MiB), plus the fault records (every one up to
+ * SIM_FAULT_SAMPLE, then the sample, each held twice while merging). From
+ * the sizes in the code (docs/sim-backend.md), for a memory preflight. */
+uint64_t sim_model_bytes(uint64_t ram, unsigned vcpus, bool realm);
+
 int sim_run(const struct run_config *cfg, struct run_result *res);
 
 #endif

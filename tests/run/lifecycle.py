@@ -34,6 +34,8 @@ BAD = [
     (["--populate-unmeasured", "--phases", "fault"], "needs --phases with populate"),
     (["--phases", "populate", "--populate", "5000"], "multiple of 4 KiB"),
     (["--backend", "kvm", "--phases", "teardown"], "kvm backend"),
+    # 64 TiB: even aliased, the model's metadata (16 B per 4 KiB) is 256 GiB
+    (["--size", "65536G", "--vcpus", "1"], "host memory"),
 ]
 for i, (args, needle) in enumerate(BAD):
     out = os.path.join(base, f"bad{i}")
