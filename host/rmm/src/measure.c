@@ -9,6 +9,7 @@
  */
 #include "measure.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -34,9 +35,26 @@ struct measure_desc {
 };
 _Static_assert(sizeof(struct measure_desc) == DESC_BYTES, "descriptor is 256 bytes");
 
+/* Fetched once: OpenSSL 3 looks a digest up in its providers on every
+ * call given EVP_sha256() (an implicit fetch), which cost more than
+ * hashing a 4 KiB granule with the CPU's SHA instructions. */
+static EVP_MD *fetched[2];
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+
+static void fetch_digests(void)
+{
+	fetched[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
+	fetched[1] = EVP_MD_fetch(NULL, "SHA512", NULL);
+}
+
 static const EVP_MD *algo_md(unsigned hash_algo)
 {
-	return hash_algo == RMI_HASH_SHA_512 ? EVP_sha512() : EVP_sha256();
+	unsigned i = hash_algo == RMI_HASH_SHA_512;
+
+	pthread_once(&fetch_once, fetch_digests);
+	if (fetched[i])
+		return fetched[i];
+	return i ? EVP_sha512() : EVP_sha256();
 }
 
 unsigned rmm_rim_size(unsigned hash_algo)
