@@ -18,6 +18,7 @@
 #include "phys/phys.h"
 #include "clock/fault_log.h"
 #include "clock/stage_clock.h"
+#include "results/stats.h"
 
 /* One vCPU thread's per-stage counters (cfg.perf_stages): written only
  * by its thread, from the stage timer's mark hook; read after the join. */
@@ -518,14 +519,6 @@ static void collect_perf_stages(const struct run_config *cfg, struct sim_env *en
 	res->perf_stages_read = true;
 }
 
-static uint64_t next_random(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 /* Sampled logs: each vCPU's reservoir is a uniform sample of its own
  * faults; keeping the same fraction of every vCPU's faults (the smallest
  * kept / seen, each vCPU's rows picked uniformly from its reservoir by a
@@ -555,10 +548,12 @@ static int collect_sampled(struct sim_env *env, struct run_result *res, uint64_t
 		const struct results_fault_hist *h = v->sample->hist;
 		struct fault_log_chunk *c = v->log->head;
 		size_t have = fault_log_count(v->log), take = (size_t)(keep * (double)h->n);
-		uint64_t rng = (seed ^ (0xD1B54A32D192ED03ULL * (i + 1))) | 1;
+		struct stats_rng rng;
+
+		stats_rng_seed(&rng, seed ^ (0xD1B54A32D192ED03ULL * (i + 1)));
 
 		for (size_t k = 0; k < take && k < have; k++) {
-			size_t j = k + (size_t)(next_random(&rng) % (have - k));
+			size_t j = k + (size_t)(stats_rng_next(&rng) % (have - k));
 			struct fault_record t = c->records[k];
 			c->records[k] = c->records[j];
 			c->records[j] = t;

@@ -43,14 +43,6 @@ void kvm_fault_set(struct kvm_vcpu *vcpu, enum fault_kind kind, uint64_t ipa, in
 	vcpu->fault.rec.level = (uint8_t)level;
 }
 
-static uint64_t xorshift64s(uint64_t *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 /* Sampled log: exact counts and histograms of every fault; the record
  * itself goes into a reservoir (Algorithm R): the first `capacity` are
  * kept, the i-th after them replaces a uniformly chosen kept one with
@@ -72,7 +64,7 @@ static void sample_fault(struct kvm_vcpu *vcpu, const struct fault_record *rec)
 		fault_log_append(vcpu->log, rec);
 		return;
 	}
-	uint64_t j = xorshift64s(&vcpu->sample->rng) % (seen + 1);
+	uint64_t j = stats_rng_next(&vcpu->sample->rng) % (seen + 1);
 	if (j < c->capacity)
 		c->records[j] = *rec;
 }

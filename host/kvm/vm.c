@@ -236,7 +236,7 @@ static int vcpu_sample_create(struct kvm *kvm, struct kvm_vcpu *vcpu)
 	histogram_init(&vcpu->sample->hist->fault_ns);
 	for (int s = 0; s < STAGE_COUNT; s++)
 		histogram_init(&vcpu->sample->hist->stages[s]);
-	vcpu->sample->rng = (kvm->cfg.seed ^ (0x9E3779B97F4A7C15ULL * (vcpu->id + 1))) | 1;
+	stats_rng_seed(&vcpu->sample->rng, kvm->cfg.seed ^ (0x9E3779B97F4A7C15ULL * (vcpu->id + 1)));
 	return 0;
 }
 

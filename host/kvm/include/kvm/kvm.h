@@ -29,6 +29,7 @@
 #include "abi/smc.h"
 #include "kvm/pgtable.h"
 #include "kvm/rmi_cmds.h"
+#include "results/stats.h"
 #include "run/vm_type.h"
 #include "clock/stage.h"
 #include "clock/stage_timer.h"
@@ -43,7 +44,7 @@ struct results_fault_hist;
 /* A vCPU's sampled fault log (cfg.fault_sample): exact statistics of every
  * fault, the log a reservoir of them. Written only by the vCPU's thread. */
 struct kvm_fault_sample {
-	uint64_t rng;                      /* xorshift64* state */
+	struct stats_rng rng;              /* results/stats.h, fixed seed */
 	struct results_fault_hist *hist;   /* exact: every fault */
 };
 
