@@ -304,12 +304,13 @@ int main(void)
 	 * (TERMINATE too) = 2,065. */
 	realm_policy_v1("cca-v1", 1027, 1024, 4108);
 	realm_policy_v1("cca-v1-fold4k", 1028, 1025, 4110);
-	realm_policy_v2("cca-rmm2", 2065);
+	realm_policy_v2("cca-v14", 2065);
+	realm_policy_v2("cca-v15", 2065);
 	realm_policy_v2("cca-rmm2-2m", 2065);
 	normal_vm();
 	no_phases();
 	measured_vs_unmeasured("cca-v1");
-	measured_vs_unmeasured("cca-rmm2");
+	measured_vs_unmeasured("cca-v14");
 	sampled_log();
 	return kvm_test_failures ? 1 : 0;
 }
