@@ -149,6 +149,32 @@ static void test_concurrent_first_touch(void)
 	phys_destroy(pm);
 }
 
+/* A window: a 64 GiB PA range served by 2 MiB of host memory, page i
+ * at (i * 4 KiB) mod 2 MiB; no per-page state, gone when unregistered. */
+static void test_window(void)
+{
+	const uint64_t window = 2ULL << 20, len = 64ULL << 30;
+	struct phys_mem *pm = phys_create(PHYS_DEFAULT_BASE, PHYS_DEFAULT_SIZE);
+	uint8_t *va = mmap(NULL, window, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			   -1, 0);
+	uint64_t pa = PHYS_DEFAULT_BASE + (1ULL << 30);
+
+	CHECK(pm && va != MAP_FAILED);
+	CHECK(phys_register_window(pm, pa, len, va, 3ULL << 12 | 1) == -1); /* unaligned */
+	CHECK(phys_register_window(pm, pa, PHYS_DEFAULT_SIZE, va, window) == -1); /* too big */
+	CHECK(phys_register_window(pm, pa, len, va, window) == 0);
+	CHECK(phys_va_if_backed(pm, pa) == va);
+	CHECK(phys_va(pm, pa + 0x10) == va + 0x10);
+	CHECK(phys_va(pm, pa + window + 0x2000) == va + 0x2000);
+	CHECK(phys_va(pm, pa + len - 0x1000) == va + window - 0x1000);
+	CHECK(phys_va_if_backed(pm, pa + len) == NULL); /* past the range */
+	CHECK(phys_backed_bytes(pm) == 0);              /* nothing allocated */
+	phys_unregister_window(pm, pa);
+	CHECK(phys_va_if_backed(pm, pa + 0x10) == NULL);
+	munmap(va, window);
+	phys_destroy(pm);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "threads") == 0) {
@@ -159,6 +185,7 @@ int main(int argc, char **argv)
 		test_registered_alias();
 		test_allocator();
 		test_reserve();
+		test_window();
 	}
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);
