@@ -88,7 +88,7 @@ struct kvm_config {
 	 * each vCPU keeps a uniform sample of this many (reservoir sampling,
 	 * fixed seed) and exact counts and histograms (vcpu->sample). */
 	uint64_t fault_sample;
-	uint64_t seed;
+	uint64_t seed;           /* the sample's generator (the run's --seed) */
 	/* Lifecycle (kvm/lifecycle.h): populate is the run's populate phase
 	 * (a realm then sets RAM's RIPAS in kvm_vm_populate(), not at
 	 * creation); its first populate_bytes of RAM get initial contents,
