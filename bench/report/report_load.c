@@ -188,9 +188,9 @@ static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *l
 		return fail(err, err_len, "faults.csv:%zu: total_ns \"%s\" is not a number", lineno,
 			    fields[lay->total]);
 	struct report_run *r = &d->runs[run];
-	if (r->n == r->sum->faults)
+	if (r->n == r->sum->rows)
 		return fail(err, err_len, "faults.csv:%zu: run %" PRIu64 " has more rows than the "
-			    "%" PRIu64 " faults summary.json gives it", lineno, run, r->sum->faults);
+			    "%" PRIu64 " faults summary.json gives it", lineno, run, r->sum->rows);
 	for (int s = 0; s < STAGE_COUNT; s++) {
 		const char *f = fields[lay->stage[s]];
 		if (!parse_u64(f, &v) || v > UINT32_MAX)
@@ -250,10 +250,10 @@ static int load_faults(struct report_dir *d, char *err, size_t err_len)
 		goto out;
 	}
 	for (size_t i = 0; i < d->n_runs; i++)
-		if (d->runs[i].n != d->runs[i].sum->faults) {
+		if (d->runs[i].n != d->runs[i].sum->rows) {
 			fail(err, err_len, "faults.csv has %zu rows for run %zu but summary.json says "
 			     "%" PRIu64 " faults (truncated or mixed files?)", d->runs[i].n, i,
-			     d->runs[i].sum->faults);
+			     d->runs[i].sum->rows);
 			goto out;
 		}
 	rc = 0;

@@ -477,6 +477,9 @@ static int validate_run(const struct results_run *run, char *err, size_t err_len
 	if ((run->n_faults && !run->faults) || (run->n_counts && !run->counts) ||
 	    (run->n_extra && !run->extra) || (run->n_phases && !run->phases))
 		return fail(err, err_len, "results: run arrays missing");
+	if (run->hist && run->hist->n < run->n_faults)
+		return fail(err, err_len, "results: %zu sampled rows but %llu faults in all",
+			    run->n_faults, (unsigned long long)run->hist->n);
 	for (size_t i = 0; i < run->n_phases; i++) {
 		const struct results_phase *ph = &run->phases[i];
 		if (!ph->phase || (strcmp(ph->phase, "populate") && strcmp(ph->phase, "fault") &&

@@ -187,6 +187,15 @@ static bool check_run(struct checker *c, const struct json_value *run,
 	if (r->fault_ns.n != r->faults)
 		return reject(c, "fault_ns.n (%llu) differs from faults (%llu)",
 			      (unsigned long long)r->fault_ns.n, (unsigned long long)r->faults);
+	/* A sampled run's faults.csv holds faults_sampled rows (<= faults). */
+	r->rows = r->faults;
+	if (json_get(run, "faults_sampled")) {
+		if (!get_u64(c, run, "faults_sampled", &r->rows))
+			return false;
+		if (r->rows > r->faults)
+			return reject(c, "faults_sampled (%llu) exceeds faults (%llu)",
+				      (unsigned long long)r->rows, (unsigned long long)r->faults);
+	}
 	return true;
 }
 

@@ -157,6 +157,7 @@ struct results_run_summary {
 	/* Strings point into the parsed document owned by the summary. */
 	const char *vm, *pattern, *policy, *abi, *page, *source;
 	uint64_t size, faults, total_ns;
+	uint64_t rows;         /* faults.csv rows: faults, or faults_sampled */
 	uint32_t vcpus;
 	double faults_per_sec; /* NaN when null */
 	struct results_loaded_count *counts;
