@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "kvm/policy.h"
 #include "results/provenance.h"
+#include "results/input_file.h"
 
 const char *const report_key_names[REPORT_KEY_COUNT] = {
 	"vm", "pattern", "policy", "abi", "page", "size", "vcpus",
@@ -37,10 +38,16 @@ static int fail(char *err, size_t err_len, const char *fmt, ...)
 /* Where each needed value sits in a faults.csv row. */
 struct csv_layout {
 	size_t n_fields;
-	int run, kind, total;
+	int run, vcpu, kind, total, rmi_calls; /* rmi_calls: -1 when absent */
 	int stage[STAGE_COUNT];
 	int count[REPORT_MAX_COUNT_COLS]; /* field of report_dir.count_name[i] */
 	size_t n_count;
+};
+
+/* What the rows of one run add up to, to hold its summary against. */
+struct row_tally {
+	uint64_t kinds[FAULT_KIND_COUNT];
+	uint64_t rmi_calls;
 };
 
 /* An emulated instruction count column (`rme-bench insn merge`)? */
@@ -60,7 +67,8 @@ int report_count_index(const struct report_dir *d, const char *name)
 static int parse_header(struct report_dir *d, char *line, struct csv_layout *lay, char *err,
 			size_t err_len)
 {
-	*lay = (struct csv_layout){ .run = -1, .kind = -1, .total = -1 };
+	*lay = (struct csv_layout){ .run = -1, .vcpu = -1, .kind = -1, .total = -1,
+				    .rmi_calls = -1 };
 	for (int s = 0; s < STAGE_COUNT; s++)
 		lay->stage[s] = -1;
 	line[strcspn(line, "\r\n")] = '\0';
@@ -74,15 +82,19 @@ static int parse_header(struct report_dir *d, char *line, struct csv_layout *lay
 			lay->run = idx;
 		else if (!strcmp(tok, "kind"))
 			lay->kind = idx;
+		else if (!strcmp(tok, "vcpu"))
+			lay->vcpu = idx;
+		else if (!strcmp(tok, "rmi_calls"))
+			lay->rmi_calls = idx;
 		else if (!strcmp(tok, "total_ns"))
 			lay->total = idx;
 		else if (is_count_column(tok) && lay->n_count < REPORT_MAX_COUNT_COLS &&
 			 (d->count_name[lay->n_count] = strdup(tok)))
 			lay->count[lay->n_count++] = idx;
-		/* vcpu, ipa, level, rmi_calls and later additions are not needed */
+		/* ipa, level and later additions are not needed */
 	}
 	const char *missing = lay->run < 0 ? "run" : lay->kind < 0 ? "kind"
-			      : lay->total < 0 ? "total_ns" : NULL;
+			      : lay->total < 0 ? "total_ns" : lay->vcpu < 0 ? "vcpu" : NULL;
 	for (int s = 0; !missing && s < STAGE_COUNT; s++)
 		if (lay->stage[s] < 0)
 			missing = stage_name((enum stage)s);
@@ -156,7 +168,7 @@ static int alloc_runs(struct report_dir *d, uint64_t file_size, char *err, size_
 
 /* One data row; LINENO for messages. */
 static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *line,
-		     size_t lineno, char *err, size_t err_len)
+		     size_t lineno, struct row_tally *tally, char *err, size_t err_len)
 {
 	char *fields[REPORT_MAX_FIELDS];
 	size_t nf = 0;
@@ -181,9 +193,18 @@ static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *l
 	if (!parse_u64(fields[lay->run], &run) || run >= d->n_runs)
 		return fail(err, err_len, "faults.csv:%zu: run \"%s\" is not a run of summary.json "
 			    "(%zu runs)", lineno, fields[lay->run], d->n_runs);
-	if (fault_kind_from_name(fields[lay->kind]) == FAULT_KIND_COUNT)
+	enum fault_kind kind = fault_kind_from_name(fields[lay->kind]);
+	if (kind == FAULT_KIND_COUNT)
 		return fail(err, err_len, "faults.csv:%zu: unknown fault kind \"%s\"", lineno,
 			    fields[lay->kind]);
+	if (!parse_u64(fields[lay->vcpu], &v) || v >= d->runs[run].sum->vcpus)
+		return fail(err, err_len, "faults.csv:%zu: vcpu \"%s\" is not a vCPU of run %" PRIu64
+			    " (%u vCPUs)", lineno, fields[lay->vcpu], run, d->runs[run].sum->vcpus);
+	if (lay->rmi_calls >= 0 && !parse_u64(fields[lay->rmi_calls], &v))
+		return fail(err, err_len, "faults.csv:%zu: rmi_calls \"%s\" is not a number", lineno,
+			    fields[lay->rmi_calls]);
+	tally[run].kinds[kind]++;
+	tally[run].rmi_calls += lay->rmi_calls >= 0 ? v : 0;
 	if (!parse_u64(fields[lay->total], &total))
 		return fail(err, err_len, "faults.csv:%zu: total_ns \"%s\" is not a number", lineno,
 			    fields[lay->total]);
@@ -206,67 +227,190 @@ static int parse_row(struct report_dir *d, const struct csv_layout *lay, char *l
 	return 0;
 }
 
+/* "fault_ns.p50_ns" etc.: a summary number must be what the rows give. */
+static int same(const char *field, size_t run, uint64_t summary, uint64_t rows, char *err,
+		size_t err_len)
+{
+	if (summary == rows)
+		return 0;
+	return fail(err, err_len, "summary.json: runs[%zu].%s is %" PRIu64 " but faults.csv's rows "
+		    "give %" PRIu64 " (the files contradict each other)", run, field, summary, rows);
+}
+
+/* One distribution of the summary against the samples it was made of. */
+static int check_dist_rows(const char *name, size_t run, const struct results_dist *d,
+			   uint64_t *v, size_t n, char *err, size_t err_len)
+{
+	struct sample_stats st = { 0 };
+	char field[64];
+
+	if (n)
+		stats_summarize(v, n, &st);
+	const char *keys[] = { "n", "min_ns", "p50_ns", "p90_ns", "p99_ns", "max_ns" };
+	const uint64_t have[] = { d->n, d->min_ns, d->p50_ns, d->p90_ns, d->p99_ns, d->max_ns };
+	const uint64_t want[] = { st.n, st.min, st.p50, st.p90, st.p99, st.max };
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]) && (k == 0 || n); k++) {
+		snprintf(field, sizeof(field), "%s.%s", name, keys[k]);
+		if (same(field, run, have[k], want[k], err, err_len))
+			return -1;
+	}
+	return 0;
+}
+
+/* Kinds and RMI calls of the summary against the rows' tally. */
+static int check_tally(const struct report_run *r, size_t run, const struct row_tally *t,
+		       bool have_rmi, char *err, size_t err_len)
+{
+	const struct json_value *kinds = json_get(r->sum->json, "kinds");
+	char field[64];
+	uint64_t v;
+
+	for (int k = 0; kinds && k < FAULT_KIND_COUNT; k++) {
+		const struct json_value *x = json_get(kinds, fault_kind_name((enum fault_kind)k));
+		snprintf(field, sizeof(field), "kinds.%s", fault_kind_name((enum fault_kind)k));
+		if (x && !json_as_u64(x, &v))
+			return fail(err, err_len, "summary.json: runs[%zu].%s is not a count", run,
+				    field);
+		if (same(field, run, x ? v : 0, t->kinds[k], err, err_len))
+			return -1;
+	}
+	const struct json_value *calls = json_get(r->sum->json, "rmi_calls");
+	if (have_rmi && calls) {
+		if (!json_as_u64(calls, &v))
+			return fail(err, err_len, "summary.json: runs[%zu].rmi_calls is not a count",
+				    run);
+		if (same("rmi_calls", run, v, t->rmi_calls, err, err_len))
+			return -1;
+	}
+	return 0;
+}
+
+/* Every number of every run's summary that its rows determine. */
+static int check_against_rows(struct report_dir *d, const struct row_tally *tally,
+			      bool have_rmi, char *err, size_t err_len)
+{
+	for (size_t i = 0; i < d->n_runs; i++) {
+		const struct report_run *r = &d->runs[i];
+		if (r->n != r->sum->rows)
+			return fail(err, err_len, "faults.csv has %zu rows for run %zu but summary.json "
+				    "says %" PRIu64 " faults (truncated or mixed files?)", r->n, i,
+				    r->sum->rows);
+		/* A sampled run's rows are a sample: its summary is of every
+		 * fault, so only the row count can be held against them. */
+		if (r->sum->rows != r->sum->faults)
+			continue;
+		for (int s = 0; s <= STAGE_COUNT; s++) {
+			size_t n;
+			uint64_t *v = report_samples(r, (enum stage)s, false, &n);
+			if (!v)
+				return fail(err, err_len, "out of memory");
+			const struct results_dist *dist = s == STAGE_COUNT ? &r->sum->fault_ns
+						       : &r->sum->stages[s];
+			char name[64];
+			snprintf(name, sizeof(name), s == STAGE_COUNT ? "fault_ns" : "stages.%s",
+				 s == STAGE_COUNT ? "" : stage_name((enum stage)s));
+			int rc = s < STAGE_COUNT && !r->sum->has_stage[s]
+				? same(strcat(name, ".n"), i, 0, n, err, err_len)
+				: check_dist_rows(name, i, dist, v, n, err, err_len);
+			free(v);
+			if (rc)
+				return -1;
+		}
+		if (check_tally(r, i, &tally[i], have_rmi, err, err_len))
+			return -1;
+	}
+	return 0;
+}
+
+static int read_rows(struct report_dir *d, FILE *f, const struct csv_layout *lay,
+		     struct row_tally *tally, char *err, size_t err_len)
+{
+	char *line = malloc(INPUT_LINE_MAX);
+	size_t lineno = 1;
+	enum input_line got;
+	int rc = -1;
+
+	if (!line)
+		return fail(err, err_len, "out of memory");
+	while ((got = input_file_line(f, line, INPUT_LINE_MAX)) == INPUT_LINE_OK) {
+		lineno++;
+		if (parse_row(d, lay, line, lineno, tally, err, err_len))
+			goto out;
+	}
+	if (got != INPUT_LINE_EOF) {
+		fail(err, err_len, "faults.csv:%zu: %s", lineno + 1, input_line_problem(got));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(line);
+	return rc;
+}
+
 static int load_faults(struct report_dir *d, char *err, size_t err_len)
 {
-	char *path = NULL;
+	char *path = NULL, sub[256];
+	uint64_t size = 0;
 	if (asprintf(&path, "%s/faults.csv", d->path) < 0)
 		return fail(err, err_len, "out of memory");
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		fail(err, err_len, "cannot open %s: %s", path, strerror(errno));
-		free(path);
-		return -1;
-	}
+	FILE *f = input_file_open(path, INPUT_CSV_MAX, &size, sub, sizeof(sub));
 	free(path);
-	struct stat st;
-	char *line = NULL;
-	size_t cap = 0, lineno = 1;
+	if (!f)
+		return fail(err, err_len, "%s", sub);
+	char header[16384];
 	struct csv_layout lay;
+	struct row_tally *tally = NULL;
 	int rc = -1;
-	if (fstat(fileno(f), &st) != 0) {
-		fail(err, err_len, "faults.csv: %s", strerror(errno));
+	enum input_line got = input_file_line(f, header, sizeof(header));
+	if (got != INPUT_LINE_OK) {
+		fail(err, err_len, "faults.csv: %s", got == INPUT_LINE_EOF
+		     ? "empty (no header)" : input_line_problem(got));
 		goto out;
 	}
-	if (getline(&line, &cap, f) < 0) {
-		fail(err, err_len, "faults.csv is empty (no header)");
-		goto out;
-	}
-	if (parse_header(d, line, &lay, err, err_len))
+	if (parse_header(d, header, &lay, err, err_len))
 		goto out;
 	if (lay.n_fields > REPORT_MAX_FIELDS) {
 		fail(err, err_len, "faults.csv: %zu columns, more than any schema %d file has",
 		     lay.n_fields, RESULTS_SCHEMA_VERSION);
 		goto out;
 	}
-	if (alloc_runs(d, (uint64_t)st.st_size, err, err_len))
+	if (alloc_runs(d, size, err, err_len))
 		goto out;
-	while (getline(&line, &cap, f) >= 0) {
-		lineno++;
-		if (parse_row(d, &lay, line, lineno, err, err_len))
-			goto out;
-	}
-	if (ferror(f)) {
-		fail(err, err_len, "faults.csv: read error");
+	if (!(tally = calloc(d->n_runs ? d->n_runs : 1, sizeof(*tally)))) {
+		fail(err, err_len, "out of memory");
 		goto out;
 	}
-	for (size_t i = 0; i < d->n_runs; i++)
-		if (d->runs[i].n != d->runs[i].sum->rows) {
-			fail(err, err_len, "faults.csv has %zu rows for run %zu but summary.json says "
-			     "%" PRIu64 " faults (truncated or mixed files?)", d->runs[i].n, i,
-			     d->runs[i].sum->rows);
-			goto out;
-		}
+	if (read_rows(d, f, &lay, tally, err, err_len) ||
+	    check_against_rows(d, tally, lay.rmi_calls >= 0, err, err_len))
+		goto out;
 	rc = 0;
 out:
-	free(line);
+	free(tally);
 	fclose(f);
 	return rc;
+}
+
+/* A run's policy: one this build knows, the label `trace ingest` gives a
+ * realm kernel by default, or one meta.json marks foreign. */
+static int check_policies(const struct report_dir *d, char *err, size_t err_len)
+{
+	const char *foreign = json_as_string(json_get(json_get(d->meta, "extra"),
+						       "foreign_policy"));
+	for (size_t i = 0; i < d->summary.n_runs; i++) {
+		const char *p = d->summary.runs[i].policy;
+		if (kvm_policy_find(p) || !strcmp(p, "cca-host") || (foreign && !strcmp(p, foreign)))
+			continue;
+		return fail(err, err_len, "summary.json: runs[%zu].policy \"%s\" is no policy of "
+			    "this build (see 'rme-bench list policies') and meta.json does not mark "
+			    "it foreign (extra.foreign_policy)", i, p);
+	}
+	return 0;
 }
 
 int report_load(const char *dir, struct report_dir *out, char *err, size_t err_len)
 {
 	struct report_dir d = { 0 };
-	char sub[256];
+	char sub[512];
 	struct stat st;
 
 	if (stat(dir, &st) != 0)
@@ -283,7 +427,7 @@ int report_load(const char *dir, struct report_dir *out, char *err, size_t err_l
 		fail(err, err_len, "%s: %s", dir, sub);
 		goto bad;
 	}
-	if (load_faults(&d, sub, sizeof(sub))) {
+	if (check_policies(&d, sub, sizeof(sub)) || load_faults(&d, sub, sizeof(sub))) {
 		fail(err, err_len, "%s: %s", dir, sub);
 		goto bad;
 	}

@@ -131,8 +131,8 @@ static struct results_run realm_run(void)
 
 static struct results_run normal_run(void)
 {
-	return (struct results_run){ .vm = "normal", .pattern = "block", .policy = "kvm",
-				     .abi = "1.0", .page = "2M", .size = 6 << 20, .vcpus = 1,
+	return (struct results_run){ .vm = "normal", .pattern = "block", .policy = "normal",
+				     .abi = "-", .page = "2M", .size = 6 << 20, .vcpus = 1,
 				     .faults = normal_faults, .n_faults = N_NORMAL, .total_ns = 0,
 				     .source = RESULTS_SOURCE_MODELED };
 }

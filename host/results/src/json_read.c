@@ -1,5 +1,6 @@
 /* Strict recursive-descent JSON reader with positioned errors. */
 #include "results/json.h"
+#include "results/input_file.h"
 
 #include <errno.h>
 #include <math.h>
@@ -582,36 +583,28 @@ struct json_value *json_parse(const char *text, size_t len, struct json_error *e
 
 struct json_value *json_parse_file(const char *path, struct json_error *err)
 {
+	char msg[sizeof(err->message)];
+	uint64_t size = 0;
+
 	if (err)
 		memset(err, 0, sizeof(*err));
-	FILE *f = fopen(path, "rb");
+	/* A regular file of bounded size only: a FIFO or /dev/zero in place of a
+	 * results file must be refused, not read forever. */
+	FILE *f = input_file_open(path, INPUT_JSON_MAX, &size, msg, sizeof(msg));
 	if (!f) {
 		if (err)
-			snprintf(err->message, sizeof(err->message), "cannot open %s: %s", path,
-				 strerror(errno));
+			snprintf(err->message, sizeof(err->message), "%s", msg);
 		return NULL;
 	}
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	while (buf) {
-		len += fread(buf + len, 1, cap - len, f);
-		if (len < cap)
-			break;
-		cap *= 2;
-		char *grown = realloc(buf, cap);
-		if (!grown) {
-			free(buf);
-			buf = NULL;
-		} else {
-			buf = grown;
-		}
-	}
-	bool read_error = ferror(f);
+	char *buf = malloc(size ? size : 1);
+	size_t len = buf ? fread(buf, 1, size, f) : 0;
+	int read_errno = ferror(f) ? errno : 0;
 	fclose(f);
-	if (!buf || read_error) {
+	if (!buf || read_errno || len != size) {
 		if (err)
 			snprintf(err->message, sizeof(err->message), "cannot read %s: %s", path,
-				 buf ? "I/O error" : "out of memory");
+				 !buf ? "out of memory" : read_errno ? strerror(read_errno)
+				 : "the file shrank while being read");
 		free(buf);
 		return NULL;
 	}

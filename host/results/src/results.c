@@ -162,7 +162,7 @@ static void write_faults_header(FILE *f)
 	fputs(",rmi_calls\n", f);
 }
 
-static bool label_is_source(const char *s)
+bool results_source_known(const char *s)
 {
 	return s && (strcmp(s, RESULTS_SOURCE_SIM_MEASURED) == 0 ||
 		     strcmp(s, RESULTS_SOURCE_MODELED) == 0 ||
@@ -321,7 +321,7 @@ struct results_writer *results_open(const char *dir, const struct results_meta *
 			return NULL;
 		}
 	}
-	if (!label_is_source(meta->source)) {
+	if (!results_source_known(meta->source)) {
 		fail(err, err_len, "results: unknown data source \"%s\" (expected %s, %s or %s)",
 		     meta->source, RESULTS_SOURCE_SIM_MEASURED, RESULTS_SOURCE_MODELED,
 		     RESULTS_SOURCE_REAL_VM);
@@ -450,14 +450,32 @@ int results_meta_add_json(struct results_writer *w, const char *key, const char 
 
 /* ---- runs ---- */
 
-static bool valid_page_label(const char *page)
+bool results_label_ok(const char *label)
 {
-	if (!page || !isdigit((unsigned char)page[0]))
+	size_t n = label ? strlen(label) : 0;
+	if (n == 0 || n > 64)
 		return false;
-	const char *p = page;
-	while (isdigit((unsigned char)*p))
-		p++;
-	return (*p == 'K' || *p == 'M' || *p == 'G') && p[1] == '\0';
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)label[i]) && !strchr("._+-", label[i]))
+			return false;
+	return true;
+}
+
+uint64_t results_page_bytes(const char *page)
+{
+	if (!page || !isdigit((unsigned char)page[0]) || page[0] == '0')
+		return 0;
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(page, &end, 10);
+	unsigned shift = *end == 'K' ? 10 : *end == 'M' ? 20 : *end == 'G' ? 30 : 0;
+	if (errno || !shift || end[1] || v > (1ull << 20))
+		return 0;
+	uint64_t bytes = (uint64_t)v << shift;
+	/* A page is a power of two from 4 KiB to 1 GiB ("3K" is none). */
+	if (bytes < 4096 || bytes > (1ull << 30) || (bytes & (bytes - 1)))
+		return 0;
+	return bytes;
 }
 
 static int validate_run(const struct results_run *run, char *err, size_t err_len)
@@ -468,9 +486,13 @@ static int validate_run(const struct results_run *run, char *err, size_t err_len
 	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
 		if (!strings[i][1] || !*strings[i][1])
 			return fail(err, err_len, "results: run field \"%s\" is required", strings[i][0]);
-	if (!valid_page_label(run->page))
-		return fail(err, err_len, "results: page \"%s\" is not a size like 4K or 2M", run->page);
-	if (!label_is_source(run->source))
+	for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+		if (!results_label_ok(strings[i][1]))
+			return fail(err, err_len, "results: run field \"%s\" (\"%.64s\") is not 1-64 "
+				    "characters of A-Z a-z 0-9 . _ + -", strings[i][0], strings[i][1]);
+	if (!results_page_bytes(run->page))
+		return fail(err, err_len, "results: page \"%s\" is not a page size like 4K or 2M", run->page);
+	if (!results_source_known(run->source))
 		return fail(err, err_len, "results: unknown data source \"%s\"", run->source);
 	if (run->vcpus == 0)
 		return fail(err, err_len, "results: a run needs at least one vCPU");

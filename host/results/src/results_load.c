@@ -156,6 +156,71 @@ static bool check_stages(struct checker *c, const struct json_value *run,
 	return true;
 }
 
+/* The labels of a run: known enumerations and a safe character set. */
+static bool check_labels(struct checker *c, const struct results_run_summary *r)
+{
+	const char *labels[][2] = { { "vm", r->vm }, { "pattern", r->pattern },
+				    { "policy", r->policy }, { "abi", r->abi }, { "page", r->page },
+				    { "source", r->source } };
+	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+		if (!results_label_ok(labels[i][1]))
+			return reject(c, "field \"%s\" is not 1-64 characters of A-Z a-z 0-9 . _ + -",
+				      labels[i][0]);
+	bool realm = !strcmp(r->vm, "realm");
+	if (!realm && strcmp(r->vm, "normal"))
+		return reject(c, "field \"vm\" is \"%s\", expected realm or normal", r->vm);
+	if (!results_page_bytes(r->page))
+		return reject(c, "field \"page\" is \"%s\", not a page size (4K ... 1G, a power of two)",
+			      r->page);
+	if (!results_source_known(r->source))
+		return reject(c, "field \"source\" is \"%s\", expected %s, %s or %s", r->source,
+			      RESULTS_SOURCE_SIM_MEASURED, RESULTS_SOURCE_MODELED,
+			      RESULTS_SOURCE_REAL_VM);
+	if (realm ? strcmp(r->abi, "1.0") && strcmp(r->abi, "2.0") : strcmp(r->abi, "-"))
+		return reject(c, "field \"abi\" is \"%s\", expected %s for a %s VM", r->abi,
+			      realm ? "1.0 or 2.0" : "-", r->vm);
+	if (!realm && strcmp(r->policy, "normal"))
+		return reject(c, "field \"policy\" is \"%s\" for a normal VM (expected normal)",
+			      r->policy);
+	return true;
+}
+
+/* Numbers a run can produce: vCPUs, wall time, rate, calls per fault. */
+static bool check_ranges(struct checker *c, const struct results_run_summary *r)
+{
+	if (r->vcpus == 0 || r->vcpus > RESULTS_MAX_VCPUS)
+		return reject(c, "field \"vcpus\" is %u, expected 1..%d", r->vcpus,
+			      RESULTS_MAX_VCPUS);
+	/* A kernel trace ingested without --size does not know the size. */
+	if (r->size == 0 && strcmp(r->source, RESULTS_SOURCE_REAL_VM))
+		return reject(c, "field \"size\" is 0");
+	if (r->total_ns > RESULTS_MAX_TOTAL_NS)
+		return reject(c, "field \"total_ns\" is %llu, more than a year",
+			      (unsigned long long)r->total_ns);
+	if (r->total_ns == 0 && !isnan(r->faults_per_sec))
+		return reject(c, "field \"faults_per_sec\" is %g but total_ns is 0 (not timed: null)",
+			      r->faults_per_sec);
+	if (r->total_ns) {
+		double rate = (double)r->faults * 1e9 / (double)r->total_ns;
+		if (!(fabs(r->faults_per_sec - rate) <= 1e-6 * rate + 1e-9))
+			return reject(c, "field \"faults_per_sec\" is %g but faults / total_ns gives %g",
+				      r->faults_per_sec, rate);
+		if (r->faults && r->total_ns < r->fault_ns.max_ns)
+			return reject(c, "field \"total_ns\" (%llu) is shorter than the slowest "
+				      "fault (fault_ns.max_ns %llu)", (unsigned long long)r->total_ns,
+				      (unsigned long long)r->fault_ns.max_ns);
+	}
+	uint64_t cap = r->faults < (UINT64_MAX >> 21) ? (r->faults + r->vcpus) *
+		       RESULTS_MAX_RMI_PER_FAULT : UINT64_MAX;
+	for (size_t i = 0; i < r->n_counts; i++)
+		if (!strncmp(r->counts[i].name, "RMI_", 4) && r->counts[i].count > cap)
+			return reject(c, "count \"%s\" is %llu, more than %llu faults on %u vCPUs "
+				      "can make", r->counts[i].name,
+				      (unsigned long long)r->counts[i].count,
+				      (unsigned long long)r->faults, r->vcpus);
+	return true;
+}
+
 static bool check_run(struct checker *c, const struct json_value *run,
 		      struct results_run_summary *r)
 {
@@ -169,8 +234,9 @@ static bool check_run(struct checker *c, const struct json_value *run,
 	    !get_u64(c, run, "size", &r->size) || !get_u64(c, run, "vcpus", &vcpus) ||
 	    !get_u64(c, run, "faults", &r->faults) || !get_u64(c, run, "total_ns", &r->total_ns))
 		return false;
-	if (vcpus == 0 || vcpus > UINT32_MAX)
-		return reject(c, "field \"vcpus\" is out of range");
+	if (vcpus == 0 || vcpus > RESULTS_MAX_VCPUS)
+		return reject(c, "field \"vcpus\" is %llu, expected 1..%d",
+			      (unsigned long long)vcpus, RESULTS_MAX_VCPUS);
 	r->vcpus = (uint32_t)vcpus;
 	const struct json_value *fps = json_get(run, "faults_per_sec");
 	if (!fps)
@@ -196,7 +262,7 @@ static bool check_run(struct checker *c, const struct json_value *run,
 			return reject(c, "faults_sampled (%llu) exceeds faults (%llu)",
 				      (unsigned long long)r->rows, (unsigned long long)r->faults);
 	}
-	return true;
+	return check_labels(c, r) && check_ranges(c, r);
 }
 
 void results_summary_free(struct results_summary *s)
@@ -225,9 +291,12 @@ int results_validate_summary(const struct json_value *doc, struct results_summar
 		return -1;
 	}
 	if (!json_as_u64(schema, &s.schema) || s.schema != RESULTS_SCHEMA_VERSION) {
-		if (schema->type == JSON_NUMBER)
-			reject(&c, "schema version %g is not supported (this tool reads %d)",
-			       schema->number.value, RESULTS_SCHEMA_VERSION);
+		if (schema->type == JSON_NUMBER && !schema->number.fits_u64)
+			reject(&c, "field \"schema\" is %g, not an integer (this tool reads "
+			       "schema %d)", schema->number.value, RESULTS_SCHEMA_VERSION);
+		else if (schema->type == JSON_NUMBER)
+			reject(&c, "schema version %llu is not supported (this tool reads %d)",
+			       (unsigned long long)s.schema, RESULTS_SCHEMA_VERSION);
 		else
 			reject(&c, "field \"schema\" is %s, expected number",
 			       json_type_name(schema->type));

@@ -41,6 +41,25 @@
 #define RESULTS_SOURCE_MODELED      "modeled"
 #define RESULTS_SOURCE_REAL_VM      "real-vm"
 
+/* The most vCPUs any backend runs (KVM_MAX_VCPUS, VMM_MAX_VCPUS): a run
+ * claiming more is corrupt. */
+#define RESULTS_MAX_VCPUS 256
+/* A run's wall time above this (one year) is not a run's. */
+#define RESULTS_MAX_TOTAL_NS (366ull * 86400 * 1000000000)
+/* RMI calls per fault (plus one per vCPU for the run's own calls) that no
+ * run can exceed: a fault maps at most a 1 GiB block, 2^18 granules, each
+ * delegated and tabled (2^19 leaves room). */
+#define RESULTS_MAX_RMI_PER_FAULT (1ull << 19)
+
+/* Is S one of RESULTS_SOURCE_*? */
+bool results_source_known(const char *s);
+/* Bytes of a page label ("4K", "2M", "1G": a power of two from 4 KiB to
+ * 1 GiB), or 0 when LABEL is none. */
+uint64_t results_page_bytes(const char *label);
+/* A label (pattern, policy, abi) is 1-64 characters of [A-Za-z0-9._+-]:
+ * nothing a figure title, a CSV cell or gnuplot data could misread. */
+bool results_label_ok(const char *label);
+
 struct results_meta {
 	const char *backend;  /* "sim" | "kvm" */
 	const char *abi;      /* "1.0" | "2.0" */
