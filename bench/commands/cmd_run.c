@@ -55,6 +55,7 @@ struct run_options {
 	size_t n_pin;
 	const char *out;
 	const char *backing;            /* --backing as given (NULL: default) */
+	const char *page_backing;       /* the kind of 2M backing --page names, or NULL */
 	bool hugetlb;                   /* 2M backing is hugetlbfs (resolved) */
 	bool kvm;                       /* --backend kvm */
 	struct vmm_config vmm;          /* kvm: payload, backing */
@@ -170,9 +171,11 @@ static int parse_page(struct run_options *o, const char *text, char *err, size_t
 {
 	if (!strcmp(text, "hugetlb") || !strcmp(text, "anonymous_hugetlb")) {
 		o->page = PATTERN_SZ_2M;
-		o->backing = "hugetlb";
+		o->page_backing = "hugetlb";
 		return 0;
 	}
+	if (!strcmp(text, "anonymous_thp"))
+		o->page_backing = "thp";
 	if (!strcmp(text, "4K") || !strcmp(text, "4k") || !strcmp(text, "anonymous"))
 		o->page = PATTERN_SZ_4K;
 	else if (!strcmp(text, "2M") || !strcmp(text, "2m") || !strcmp(text, "anonymous_thp"))
@@ -186,9 +189,14 @@ static int parse_page(struct run_options *o, const char *text, char *err, size_t
 
 static int parse_pin(struct run_options *o, char *text, char *err, size_t len)
 {
+	char *items[KVM_MAX_VCPUS];
+	size_t n_items;
+
 	o->n_pin = 0;
-	for (char *save = NULL, *tok = strtok_r(text, ",", &save); tok;
-	     tok = strtok_r(NULL, ",", &save)) {
+	if (cli_split_list("--pin", text, items, KVM_MAX_VCPUS, &n_items, err, len))
+		return -1;
+	for (size_t k = 0; k < n_items; k++) {
+		char *tok = items[k];
 		uint64_t lo, hi;
 		char *dash = strchr(tok, '-');
 		if (dash)
@@ -518,6 +526,18 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 
 	if (!o->kvm && o->vmm.payload)
 		return bad("--payload: only with --backend kvm");
+	if (o->page_backing && o->backing && strcmp(o->page_backing, o->backing)) {
+		snprintf(err, sizeof(err), "--page names %s backing but --backing says %s: give "
+			 "one of them", o->page_backing, o->backing);
+		return bad(err);
+	}
+	if (o->page_backing)
+		o->backing = o->page_backing;
+	if (!strcmp(vm, "normal") && (abi || (policy && strcmp(policy, "normal")))) {
+		snprintf(err, sizeof(err), "--vm normal runs no realm: --%s %s does not apply",
+			 abi ? "abi" : "policy", abi ? abi : policy);
+		return bad(err);
+	}
 	if (o->backing && o->page == PATTERN_SZ_4K)
 		return bad("--backing: thp and hugetlb are kinds of 2M backing; --page 4K has none");
 	/* The sim needs no reserved pages for hugetlb (its host memory is THP
