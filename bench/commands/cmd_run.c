@@ -21,6 +21,7 @@
 #include "cli/cli.h"
 #include "commands.h"
 #include "kvm/policy.h"
+#include "harness/mem_need.h"
 #include "harness/profiles.h"
 #include "harness/run_measure.h"
 #include "harness/sim_harness.h"
@@ -1054,6 +1055,32 @@ static int kvm_preflight(struct run_options *o)
 	return o->want_realm ? kvm_realm_series(o) : 0;
 }
 
+/* Every configuration must fit this host's memory (and the sim's modeled
+ * DRAM) before anything is mapped, printed or written: exit 2 otherwise. */
+static int mem_preflight(const struct run_options *o)
+{
+	struct mem_available avail;
+	struct run_config cfgs[2];
+	char err[512];
+
+	mem_available(&avail);
+	for (size_t pi = 0; pi < o->n_patterns; pi++)
+		for (size_t vi = 0; vi < o->n_vcpus; vi++)
+			for (size_t i = 0, n = point_configs(o, pi, vi, cfgs); i < n; i++) {
+				struct mem_need need;
+				char sz[16];
+				mem_need_of(&cfgs[i], !o->kvm, o->repeat, POOL_MAX_RECORDS, &need);
+				if (!mem_check(&need, &avail, err, sizeof(err)))
+					continue;
+				fprintf(stderr, "rme-bench run: %s %s, %u vCPUs x %s: %s\n",
+					cfgs[i].vm == VM_REALM ? "realm" : "normal",
+					cfgs[i].pattern->name, cfgs[i].vcpus,
+					cli_format_size(cfgs[i].size, sz, sizeof(sz)), err);
+				return -1;
+			}
+	return 0;
+}
+
 static const char *default_out_dir(struct run_options *o)
 {
 	return cli_default_results_dir(o->out_buf, sizeof(o->out_buf), "run",
@@ -1156,6 +1183,8 @@ int cmd_run(int argc, char **argv)
 
 	if (ret)
 		return ret == 1 ? 0 : ret;
+	if (mem_preflight(&o))
+		return 2;
 	if (stage_clock_init()) {
 		fprintf(stderr, "rme-bench run: no usable clock\n");
 		return 1;

@@ -181,6 +181,13 @@ static int check_config(const struct kvm_config *cfg)
 	return 0;
 }
 
+uint64_t kvm_default_fault_log_capacity(uint64_t ram_size)
+{
+	/* Two records per page (a pattern may fault a page twice) and some
+	 * slack for the payload's own faults. */
+	return ram_size / PHYS_PAGE_SIZE * 2 + 1024;
+}
+
 int kvm_create_vm(const struct kvm_config *cfg, struct phys_mem *dram,
 		  const struct smc_conduit *conduit, struct kvm **out)
 {
@@ -197,7 +204,7 @@ int kvm_create_vm(const struct kvm_config *cfg, struct phys_mem *dram,
 		return -ENOMEM;
 	kvm->cfg = *cfg;
 	if (!kvm->cfg.fault_log_capacity)
-		kvm->cfg.fault_log_capacity = cfg->ram_size / PHYS_PAGE_SIZE * 2 + 1024;
+		kvm->cfg.fault_log_capacity = kvm_default_fault_log_capacity(cfg->ram_size);
 	kvm->dram = dram;
 	if (conduit)
 		kvm->conduit = *conduit;

@@ -75,7 +75,7 @@ struct kvm_config {
 				  * fault of each host page allocates it; false
 				  * (default): prefaulted, as a VMM that
 				  * preallocates guest memory */
-	uint64_t fault_log_capacity; /* records per vCPU */
+	uint64_t fault_log_capacity; /* records per vCPU (0: the default below) */
 	/* Per-command weights summed into each fault record's call_weight
 	 * (RMI_WEIGHT_FIDS entries by FID offset), or NULL. */
 	const uint32_t *rmi_weights;
@@ -224,6 +224,8 @@ struct kvm {
 
 /* Create a VM: memslot, and for a realm the RD, RTT root, RIPAS of RAM
  * initialised to RAM, and activation happen in kvm_vm_finalize(). */
+/* Fault log records each vCPU of a VM with RAM_SIZE bytes gets by default. */
+uint64_t kvm_default_fault_log_capacity(uint64_t ram_size);
 int kvm_create_vm(const struct kvm_config *cfg, struct phys_mem *dram,
 		  const struct smc_conduit *conduit, struct kvm **out);
 int kvm_vcpu_create(struct kvm *kvm, unsigned id, struct sim_guest guest,
