@@ -337,16 +337,18 @@ static int check_out(const char *out)
 	struct stat st;
 	char msg[512];
 
+	if (out && !*out)
+		return bad("--out: the directory name is empty");
 	if (!out || stat(out, &st))
 		return 0;
 	if (!S_ISDIR(st.st_mode)) {
 		snprintf(msg, sizeof(msg), "--out: '%s' exists and is not a directory", out);
 		return bad(msg);
 	}
-	snprintf(msg, sizeof(msg), "%s/summary.json", out);
-	if (!stat(msg, &st)) {
-		snprintf(msg, sizeof(msg), "--out: '%s' already holds results; choose a new "
-			 "directory", out);
+	const char *holds = results_dir_holds(out);
+	if (holds) {
+		snprintf(msg, sizeof(msg), "--out: '%s' already holds %s; choose a new "
+			 "directory or move it aside", out, holds);
 		return bad(msg);
 	}
 	return 0;
@@ -859,7 +861,7 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 	};
 	int id = results_add_run(w, &run, err, sizeof(err));
 	if (id < 0 || run_repeat_log_add(&repeat_log, id, cfg, abi, &p->reps)) {
-		fprintf(stderr, "rme-bench run: results: %s\n", id < 0 ? err : "out of memory");
+		fprintf(stderr, "rme-bench run: %s\n", id < 0 ? err : "out of memory");
 		return -1;
 	}
 	return 0;
@@ -1215,8 +1217,10 @@ int cmd_run(int argc, char **argv)
 	};
 	struct results_writer *w = results_open(out, &meta, err, sizeof(err));
 	if (!w) {
+		int refused = errno == EEXIST || errno == EBUSY;
 		fprintf(stderr, "rme-bench run: %s\n", err);
-		return 1;
+		run_pin_free(&pinning);
+		return refused ? 2 : 1;
 	}
 	if (write_meta_extras(w, &o)) {
 		results_discard(w);

@@ -483,9 +483,10 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 				     .start_time = mh ? mh->start : (struct timespec){ 0 } };
 	struct results_writer *w = results_open(o->out, &meta, err, sizeof(err));
 	if (!w) {
+		int refused = errno == EEXIST || errno == EBUSY || errno == EINVAL;
 		free(faults);
 		fprintf(stderr, "rme-bench trace: %s\n", err);
-		return 1;
+		return refused ? 2 : 1;
 	}
 	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
 	bool counted = st->smc_in_faults || st->smc_filtered || st->smc_elsewhere || o->rmi_sites;

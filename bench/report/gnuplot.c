@@ -207,11 +207,9 @@ int gp_draw(const char *gnuplot, const char *scripts, const char *script, const 
 				  script);
 		if (!rc && rename(tmp, final) != 0)
 			rc = fail(err, err_len, "cannot rename into %s: %s", final, strerror(errno));
-		if (rc) {
-			atomic_file_abort(NULL, tmp);
+		atomic_file_release(tmp, rc != 0);
+		if (rc)
 			return -1;
-		}
-		free(tmp);
 	}
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -79,6 +80,7 @@ struct results_writer {
 	struct stage_clock_info clock;
 	char *clock_source, *clock_note;
 	bool overwrite;
+	int lock_fd;          /* DIR, flock()ed while this writer lives */
 	struct meta_extra *extras;
 	size_t n_extras;
 	/* faults.csv, streamed */
@@ -234,10 +236,9 @@ static void free_writer(struct results_writer *w)
 		return;
 	if (w->faults)
 		fclose(w->faults);
-	if (w->faults_tmp) {
-		unlink(w->faults_tmp);
-		free(w->faults_tmp);
-	}
+	atomic_file_release(w->faults_tmp, true);
+	if (w->lock_fd >= 0)
+		close(w->lock_fd); /* releases the lock */
 	free(w->dir);
 	free(w->backend);
 	free(w->abi);
@@ -306,11 +307,49 @@ static int copy_meta(struct results_writer *w, const struct results_meta *meta)
 	return 0;
 }
 
+const char *results_dir_holds(const char *dir)
+{
+	static const char *const names[] = { "summary.json", "faults.csv", "meta.json" };
+	bool has[3];
+
+	for (size_t i = 0; i < 3; i++) {
+		char *p = path_join(dir, names[i]);
+		struct stat st;
+		has[i] = p && lstat(p, &st) == 0;
+		free(p);
+	}
+	if (has[0])
+		return "results (summary.json)";
+	if (has[1] || has[2])
+		return "a partial run (faults.csv or meta.json without summary.json)";
+	return NULL;
+}
+
+/* One writer per directory: a second run with the same --out is refused
+ * (EBUSY), not interleaved into a directory that mixes both. */
+static int lock_dir(struct results_writer *w, char *err, size_t err_len)
+{
+	w->lock_fd = open(w->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->lock_fd < 0 || flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		int e = errno;
+		if (e == EWOULDBLOCK)
+			fail(err, err_len, "%s is being written by another run (locked); choose "
+			     "another directory", w->dir);
+		else
+			fail(err, err_len, "cannot lock %s: %s", w->dir, strerror(e));
+		free_writer(w);
+		errno = e == EWOULDBLOCK ? EBUSY : e;
+		return -1;
+	}
+	return 0;
+}
+
 struct results_writer *results_open(const char *dir, const struct results_meta *meta,
 				    char *err, size_t err_len)
 {
 	if (!dir || !*dir || !meta) {
-		fail(err, err_len, "results: no directory or no meta given");
+		fail(err, err_len, "%s", !meta ? "no meta given" : "the results directory name is empty");
+		errno = EINVAL;
 		return NULL;
 	}
 	const char *required[][2] = { { "backend", meta->backend }, { "abi", meta->abi },
@@ -333,18 +372,21 @@ struct results_writer *results_open(const char *dir, const struct results_meta *
 	}
 	if (make_dirs(dir, err, err_len) != 0)
 		return NULL;
-	char *summary_path = path_join(dir, "summary.json");
-	bool exists = summary_path && access(summary_path, F_OK) == 0;
-	free(summary_path);
-	if (exists && !meta->overwrite) {
-		fail(err, err_len, "results: %s already holds results (summary.json); "
-		     "choose another directory or overwrite", dir);
-		return NULL;
-	}
 	struct results_writer *w = calloc(1, sizeof(*w));
-	if (!w || !(w->dir = strdup(dir)) || copy_meta(w, meta) != 0) {
+	if (!w || (w->lock_fd = -1, !(w->dir = strdup(dir))) || copy_meta(w, meta) != 0) {
 		fail(err, err_len, "out of memory");
 		free_writer(w);
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (lock_dir(w, err, err_len) != 0)
+		return NULL;
+	const char *holds = results_dir_holds(dir);
+	if (holds && !meta->overwrite) {
+		fail(err, err_len, "%s already holds %s; choose a new directory or move it aside",
+		     dir, holds);
+		free_writer(w);
+		errno = EEXIST;
 		return NULL;
 	}
 	w->faults = open_temp(dir, "faults.csv", &w->faults_tmp, err, err_len);
@@ -700,10 +742,13 @@ int results_add_run(struct results_writer *w, const struct results_run *run,
 	else
 		summarise_faults(sum, run, scratch, w->clock.resolution_ns);
 	free(scratch);
+	errno = 0;
 	write_fault_rows(w->faults, w->n_runs, run);
 	if (ferror(w->faults)) {
+		int e = errno;
 		free_run(sum);
-		return fail(err, err_len, "results: cannot write faults.csv in %s", w->dir);
+		return fail(err, err_len, "cannot write faults.csv in %s: %s", w->dir,
+			    e ? strerror(e) : "I/O error");
 	}
 	return (int)w->n_runs++;
 }
@@ -921,9 +966,12 @@ static int write_json_temp(struct results_writer *w, const char *name, json_fill
 	struct json_writer jw;
 	json_writer_init(&jw, f, true);
 	fill(&jw, w);
+	errno = 0;
 	if (json_writer_finish(&jw) != 0) {
+		int e = errno;
 		fclose(f);
-		fail(err, err_len, "results: cannot write %s in %s", name, w->dir);
+		fail(err, err_len, "cannot write %s in %s: %s", name, w->dir,
+		     e ? strerror(e) : "I/O error");
 		return -1;
 	}
 	return atomic_file_sync_close(f, name, err, err_len);
@@ -976,12 +1024,8 @@ int results_commit(struct results_writer *w, char *err, size_t err_len)
 	rc = 0;
 out:
 	/* Temporaries that were renamed no longer exist: unlink is harmless. */
-	if (meta_tmp)
-		unlink(meta_tmp);
-	if (summary_tmp)
-		unlink(summary_tmp);
-	free(meta_tmp);
-	free(summary_tmp);
+	atomic_file_release(meta_tmp, true);
+	atomic_file_release(summary_tmp, true);
 	free(final_faults);
 	free(final_meta);
 	free(final_summary);

@@ -12,10 +12,16 @@
  *
  * Failure: NULL / -1 with a message naming the file in ERR; the temporary
  * is removed and *TMP_PATH freed by commit and abort whatever the outcome.
+ *
+ * Interrupts: every temporary from atomic_file_open() is tracked until it
+ * is committed, aborted or released; SIGINT, SIGTERM and SIGHUP (where
+ * they still have their default action) remove the tracked temporaries,
+ * then end the process as the signal would have.
  */
 #ifndef RESULTS_ATOMIC_FILE_H
 #define RESULTS_ATOMIC_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -28,6 +34,9 @@ int atomic_file_commit(FILE *f, char *tmp_path, const char *final_path, char *er
 		       size_t err_len);
 /* Close F if not NULL, remove and free TMP_PATH if not NULL. */
 void atomic_file_abort(FILE *f, char *tmp_path);
+/* Stop tracking TMP_PATH (renamed or removed by the caller), remove it
+ * first if REMOVE, free it. NULL is a no-op. */
+void atomic_file_release(char *tmp_path, bool remove);
 /* fsync a directory, so renames in it are on disk. 0 or -1 (errno set). */
 int atomic_file_sync_dir(const char *dir);
 

@@ -12,6 +12,13 @@
  * results_discard() abandons a writer. Nothing here is thread-safe: one
  * thread writes results after the vCPU threads have been joined.
  *
+ * One writer per directory: results_open() takes an exclusive flock() on
+ * DIR for the writer's life, and refuses DIR when another writer holds it
+ * (errno EBUSY) or when it already holds results or a partial run
+ * (faults.csv or meta.json without summary.json; errno EEXIST), unless
+ * meta->overwrite. Its temporaries are removed on SIGINT, SIGTERM and
+ * SIGHUP (results/atomic_file.h).
+ *
  * Contract (reader): results_load_summary() parses DIR/summary.json with
  * the strict JSON reader and validates the schema version and every
  * required field, naming the run and field on error. Both sides return
@@ -140,8 +147,12 @@ struct results_run {
 
 struct results_writer;
 
+/* NULL with ERR and errno set (EEXIST, EBUSY: the caller's input, exit 2). */
 struct results_writer *results_open(const char *dir, const struct results_meta *meta,
 				    char *err, size_t err_len);
+/* What DIR already holds, for a message: "results (summary.json)", "a
+ * partial run (...)", or NULL when none of the results files exist. */
+const char *results_dir_holds(const char *dir);
 /* Free-form meta.json "extra" keys (pinning map, notes); keys unique. */
 int results_meta_add_string(struct results_writer *w, const char *key, const char *value,
 			    char *err, size_t err_len);
