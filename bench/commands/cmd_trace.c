@@ -30,6 +30,8 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "kvm/policy.h"
+#include "results/input_file.h"
 #include "commands.h"
 #include "rmi_cmd/rmi_cmd.h"
 #include "clock/fault_log.h"
@@ -85,6 +87,40 @@ static void trace_usage(FILE *f)
 		"                        faults.csv (rme-bench run --backend kvm results):\n"
 		"                        the pattern's own faults, not the payload's\n"
 		"env RMEB_TRACEFS=DIR    tracefs root (default /sys/kernel/tracing)\n");
+}
+
+static int bad_label(const char *fmt, const char *a, const char *b)
+{
+	fprintf(stderr, "rme-bench trace: ");
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+	return 2;
+}
+
+/* The labels name the run in the results as `run` would: the same page
+ * sizes, ABIs that the VM speaks, a policy this build knows (or one
+ * marked foreign in meta.json), names a figure can print. */
+static int check_labels(struct trace_opts *o)
+{
+	bool realm = o->vm == TRACEFS_VM_REALM;
+
+	if (!strcmp(o->page, "4k") || !strcmp(o->page, "2m"))
+		o->page = o->page[0] == '4' ? "4K" : "2M";
+	if (strcmp(o->page, "4K") && strcmp(o->page, "2M"))
+		return bad_label("--page: '%s' is not 4K or 2M%s", o->page, "");
+	if (realm ? strcmp(o->abi, "1.0") && strcmp(o->abi, "2.0") : strcmp(o->abi, "-"))
+		return bad_label("--abi: '%s' does not apply to this VM (%s)", o->abi,
+				 realm ? "a realm speaks 1.0 or 2.0" : "a normal VM has none: -");
+	if (!realm && strcmp(o->policy, "normal"))
+		return bad_label("--policy: '%s' with --vm normal (%s)", o->policy,
+				 "a normal VM's policy is normal");
+	if (!results_label_ok(o->pattern) || !results_label_ok(o->policy))
+		return bad_label("--pattern/--policy: '%s' / '%s' is not 1-64 characters of "
+				 "A-Z a-z 0-9 . _ + -", o->pattern, o->policy);
+	if (realm && !kvm_policy_find(o->policy))
+		fprintf(stderr, "rme-bench trace: --policy %s is no policy of this build: the "
+			"results mark it foreign\n", o->policy);
+	return 0;
 }
 
 static int parse(int argc, char **argv, struct trace_opts *o)
@@ -215,7 +251,7 @@ static int resolve_labels(struct trace_opts *o)
 	 * function IDs are named in that ABI. */
 	if (!o->abi)
 		o->abi = o->vm == TRACEFS_VM_REALM ? "2.0" : "-";
-	return 0;
+	return check_labels(o);
 }
 
 static int fail_status(const char *what, enum tracefs_status st, const char *err)
@@ -263,20 +299,20 @@ static int cmp_u64(const void *a, const void *b)
 /* The 4K pages of the "ipa" column of DIR/faults.csv, sorted, unique. */
 static int load_guest_pages(const char *dir, uint64_t **out, size_t *n)
 {
-	char path[4096];
+	char path[4096], err[512];
 	snprintf(path, sizeof(path), "%s/faults.csv", dir);
-	FILE *f = fopen(path, "r");
+	FILE *f = input_file_open(path, INPUT_CSV_MAX, NULL, err, sizeof(err));
 	if (!f) {
-		fprintf(stderr, "rme-bench trace: --match-guest: cannot open %s: %s\n", path,
-			strerror(errno));
+		fprintf(stderr, "rme-bench trace: --match-guest: %s\n", err);
 		return -1;
 	}
-	char *line = NULL;
-	size_t cap = 0, n_pages = 0, cap_pages = 0;
+	char *line = malloc(INPUT_LINE_MAX);
+	size_t n_pages = 0, cap_pages = 0;
 	uint64_t *pages = NULL;
 	int col = -1;
-	bool ok = true;
-	while (ok && getline(&line, &cap, f) != -1) {
+	bool ok = line != NULL;
+	enum input_line got = INPUT_LINE_EOF;
+	while (ok && (got = input_file_line(f, line, INPUT_LINE_MAX)) == INPUT_LINE_OK) {
 		char *save = NULL, *tok = strtok_r(line, ",\n", &save);
 		for (int i = 0; tok; i++, tok = strtok_r(NULL, ",\n", &save)) {
 			if (col < 0 && !strcmp(tok, "ipa")) {
@@ -302,6 +338,12 @@ static int load_guest_pages(const char *dir, uint64_t **out, size_t *n)
 	}
 	free(line);
 	fclose(f);
+	if (ok && got != INPUT_LINE_EOF) {
+		fprintf(stderr, "rme-bench trace: --match-guest: %s: %s\n", path,
+			input_line_problem(got));
+		free(pages);
+		return -1;
+	}
 	if (!ok || n_pages == 0) {
 		fprintf(stderr, "rme-bench trace: --match-guest: %s has %s\n", path,
 			col < 0 ? "no \"ipa\" column header" : "no fault rows");
@@ -448,10 +490,28 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 {
 	char err[512];
 	size_t nv = tracefs_corr_vcpus(c);
-	if (nv == 0) {
-		fprintf(stderr, "rme-bench trace: no vCPU thread left a guest in the trace "
-				"(no kvm_exit events): nothing to write\n");
-		return 1;
+	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
+	if (nv == 0 || st->faults == 0) {
+		fprintf(stderr, "rme-bench trace: %s: nothing to write\n", nv == 0
+			? "no vCPU thread left a guest in the trace (no kvm_exit events)"
+			: st->filtered ? "no fault is at a page the guest timed (--match-guest)"
+			: "the trace has no fault spans (kvm_exit .. kvm_entry with a mapping stage)");
+		return 2;
+	}
+	/* A line that did not parse may have been a fault's event: a few are
+	 * counted in the results, more than one in a thousand is a refusal. */
+	if (st->bad_lines * 1000 > st->events + st->bad_lines) {
+		fprintf(stderr, "rme-bench trace: %llu of %llu lines are not in the kernel's trace "
+			"format (more than 0.1 %%): refused, the faults would be incomplete\n",
+			(unsigned long long)st->bad_lines,
+			(unsigned long long)(st->events + st->bad_lines));
+		return 2;
+	}
+	if (st->stages_clamped) {
+		fprintf(stderr, "rme-bench trace: %llu faults have a stage longer than 4.29 s, "
+			"more than faults.csv's 32-bit stage times hold: refused\n",
+			(unsigned long long)st->stages_clamped);
+		return 2;
 	}
 	struct fault_log **logs = calloc(nv, sizeof(*logs));
 	if (!logs)
@@ -488,7 +548,6 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 		fprintf(stderr, "rme-bench trace: %s\n", err);
 		return refused ? 2 : 1;
 	}
-	const struct tracefs_corr_stats *st = tracefs_corr_stats(c);
 	bool counted = st->smc_in_faults || st->smc_filtered || st->smc_elsewhere || o->rmi_sites;
 	/* RMI calls by command, under the sim's count names (RMI_<COMMAND>):
 	 * the kept faults' only, so that they add up to rmi_calls; the calls of
@@ -517,8 +576,11 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 		  counted && gm ? (double)st->smc_filtered : NAN },
 		{ "rmi_calls_joined_to_ripas_change", counted ? (double)st->smc_joined_ripas : NAN },
 		{ "smc_events_not_rmi", (double)st->smc_foreign_fid },
+		{ "unparsed_lines", (double)st->bad_lines },
 	};
-	size_t n_extra = 11;
+	size_t n_extra = 0;
+	while (extra[n_extra].name)
+		n_extra++;
 	for (size_t i = n_counts; i < n_apart; i++)
 		extra[n_extra++] = (struct results_extra){ counts[i].name, (double)counts[i].count };
 	struct results_run run = {
@@ -542,6 +604,8 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 					 err, sizeof(err)) == 0 &&
 		 (!mh || !mh->ingest_json[0] || results_meta_add_json(w, "ingested_on", mh->ingest_json, err,
 						sizeof(err)) == 0) &&
+		 (kvm_policy_find(o->policy) ||
+		  results_meta_add_string(w, "foreign_policy", o->policy, err, sizeof(err)) == 0) &&
 		 results_add_run(w, &run, err, sizeof(err)) >= 0;
 	free(faults);
 	if (!ok) {
@@ -562,18 +626,18 @@ static int write_results(const struct trace_opts *o, struct tracefs_corr *c,
 /* The raw lines ("pid cpu ts_ns type: id") of PATH. 0, or -1 with a message. */
 static int read_raw_file(const char *path, struct tracefs_raw_ts **out, size_t *n)
 {
-	FILE *f = fopen(path, "r");
+	char err[512];
+	FILE *f = input_file_open(path, INPUT_TRACE_MAX, NULL, err, sizeof(err));
 	if (!f) {
-		fprintf(stderr, "rme-bench trace ingest: --raw: cannot open %s: %s\n", path,
-			strerror(errno));
+		fprintf(stderr, "rme-bench trace ingest: --raw: %s\n", err);
 		return -1;
 	}
 	struct tracefs_raw_ts *ts = NULL;
 	size_t cap = 0;
-	char *line = NULL;
-	size_t line_cap = 0;
+	char *line = malloc(INPUT_LINE_MAX);
+	enum input_line got = INPUT_LINE_EOF;
 	*n = 0;
-	while (getline(&line, &line_cap, f) != -1) {
+	while (line && (got = input_file_line(f, line, INPUT_LINE_MAX)) == INPUT_LINE_OK) {
 		struct tracefs_raw_ts r;
 		if (!tracefs_parse_raw_line(line, &r))
 			continue;
@@ -593,6 +657,12 @@ static int read_raw_file(const char *path, struct tracefs_raw_ts **out, size_t *
 	}
 	free(line);
 	fclose(f);
+	if (got != INPUT_LINE_EOF) {
+		fprintf(stderr, "rme-bench trace ingest: --raw: %s: %s\n", path,
+			line ? input_line_problem(got) : "out of memory");
+		free(ts);
+		return -1;
+	}
 	if (*n == 0) {
 		fprintf(stderr, "rme-bench trace ingest: --raw: %s has no raw trace lines "
 				"(\"pid cpu ts_ns type: id\")\n", path);
@@ -601,6 +671,32 @@ static int read_raw_file(const char *path, struct tracefs_raw_ts **out, size_t *
 	}
 	*out = ts;
 	return 0;
+}
+
+/* The trace text of PATH into C: a regular file within its bound, line by
+ * bounded line. TRACEFS_EIO (unreadable, not a regular file, a line too
+ * long) or TRACEFS_EPARSE (not a trace) with a message. */
+static enum tracefs_status feed_trace(struct tracefs_corr *c, const char *path, char *err,
+				      size_t err_len)
+{
+	FILE *f = input_file_open(path, INPUT_TRACE_MAX, NULL, err, err_len);
+	if (!f)
+		return TRACEFS_EIO;
+	char *line = malloc(INPUT_LINE_MAX);
+	enum input_line got = INPUT_LINE_EOF;
+	uint64_t lineno = 0;
+	while (line && (got = input_file_line(f, line, INPUT_LINE_MAX)) == INPUT_LINE_OK) {
+		lineno++;
+		tracefs_corr_feed_line(c, line);
+	}
+	free(line);
+	fclose(f);
+	if (got != INPUT_LINE_EOF) {
+		snprintf(err, err_len, "%s:%llu: %s", path, (unsigned long long)lineno + 1,
+			 line ? input_line_problem(got) : "out of memory");
+		return TRACEFS_EIO;
+	}
+	return tracefs_corr_check_text(c, path, err, err_len);
 }
 
 static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
@@ -631,7 +727,7 @@ static int trace_ingest(const struct trace_opts *o, int argc, char **argv)
 	if (measured_host_load(o, &mh) || (o->raw && read_raw_file(o->raw, &ts, &n_ts)))
 		goto out;
 	tracefs_corr_use_ns(c, ts, n_ts);
-	enum tracefs_status st = tracefs_corr_feed_file(c, o->argv[0], err, sizeof(err));
+	enum tracefs_status st = feed_trace(c, o->argv[0], err, sizeof(err));
 	const struct tracefs_corr_stats *cs = tracefs_corr_stats(c);
 	if (!st && o->raw && (cs->ns_mismatches || cs->ns_events != n_ts)) {
 		fprintf(stderr, "rme-bench trace ingest: %s does not match %s line for line "

@@ -31,6 +31,7 @@ struct thread {
 	bool have_ipa;
 	uint64_t exit_ns, first_call_ns, last_return_ns;
 	bool any_call;
+	bool clamped;          /* a stage time of this span did not fit 32 bits */
 	struct frame stack[MAX_DEPTH];
 	int depth;
 	struct fault_record rec;
@@ -225,6 +226,7 @@ static void start_span(struct thread *t, uint64_t ts)
 	t->is_fault = false;
 	t->have_ipa = false;
 	t->any_call = false;
+	t->clamped = false;
 	t->depth = 0;
 	t->exit_ns = ts;
 	t->rec = (struct fault_record){ .vcpu = t->vcpu };
@@ -263,9 +265,15 @@ static void span_calls_elsewhere(struct tracefs_corr *c, struct thread *t)
 	}
 }
 
-static uint32_t clamp32(uint64_t v)
+/* A stage time for the record's 32-bit field; one that does not fit
+ * (over 4.29 s) marks the span, so the loss is counted, not hidden. */
+static uint32_t clamp32(struct thread *t, uint64_t v)
 {
-	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+	if (v > UINT32_MAX) {
+		t->clamped = true;
+		return UINT32_MAX;
+	}
+	return (uint32_t)v;
 }
 
 static void end_span(struct tracefs_corr *c, struct thread *t, uint64_t ts)
@@ -287,12 +295,12 @@ static void end_span(struct tracefs_corr *c, struct thread *t, uint64_t ts)
 	}
 	struct fault_record *r = &t->rec;
 	r->total_ns = ts - t->exit_ns;
-	r->stage_ns[STAGE_EXIT_DECODE] = clamp32(t->first_call_ns - t->exit_ns);
-	r->stage_ns[STAGE_REC_ENTER] = clamp32(ts - t->last_return_ns);
+	r->stage_ns[STAGE_EXIT_DECODE] = clamp32(t, t->first_call_ns - t->exit_ns);
+	r->stage_ns[STAGE_REC_ENTER] = clamp32(t, ts - t->last_return_ns);
 	uint64_t named = 0;
 	for (int s = 0; s < STAGE_UNATTRIBUTED; s++)
 		named += r->stage_ns[s];
-	r->stage_ns[STAGE_UNATTRIBUTED] = named < r->total_ns ? clamp32(r->total_ns - named) : 0;
+	r->stage_ns[STAGE_UNATTRIBUTED] = named < r->total_ns ? clamp32(t, r->total_ns - named) : 0;
 	if (r->level == 0 && (r->kind == FAULT_PROTECTED || r->kind == FAULT_UNPROTECTED))
 		r->level = r->stage_ns[STAGE_RTT_FOLD] ? 2 : 3;
 	t->prev_ripas = r->kind == FAULT_RIPAS_CHANGE;
@@ -319,6 +327,7 @@ static void end_span(struct tracefs_corr *c, struct thread *t, uint64_t ts)
 		t->prev_kept = false;
 	c->stats.faults++;
 	add_fids(c->rmi_counts, t->span_fids);
+	c->stats.stages_clamped += t->clamped;
 	c->stats.smc_in_faults += r->rmi_calls;
 }
 
@@ -398,7 +407,7 @@ static void ret(struct thread *t, size_t probe, const struct tracefs_event *ev,
 	struct frame *f = &t->stack[--t->depth];
 	uint64_t incl = ev->ts_ns - f->start_ns;
 	uint64_t self = incl > f->child_ns ? incl - f->child_ns : 0;
-	t->rec.stage_ns[p->stage] = clamp32(t->rec.stage_ns[p->stage] + self);
+	t->rec.stage_ns[p->stage] = clamp32(t, t->rec.stage_ns[p->stage] + self);
 	if (t->depth > 0)
 		t->stack[t->depth - 1].child_ns += incl;
 	else
@@ -524,10 +533,16 @@ enum tracefs_status tracefs_corr_feed_file(struct tracefs_corr *c, const char *p
 		snprintf(err, err_len, "tracefs: read error on %s", path);
 		return TRACEFS_EIO;
 	}
+	return tracefs_corr_check_text(c, path, err, err_len);
+}
+
+enum tracefs_status tracefs_corr_check_text(const struct tracefs_corr *c, const char *name,
+					    char *err, size_t err_len)
+{
 	/* Text that is not a trace at all is an input error, not zero faults. */
 	if (c->stats.events == 0 && c->stats.bad_lines > 0) {
 		snprintf(err, err_len, "tracefs: %s is not in the kernel's trace format "
-			 "(%llu unreadable lines, no events)", path,
+			 "(%llu unreadable lines, no events)", name,
 			 (unsigned long long)c->stats.bad_lines);
 		return TRACEFS_EPARSE;
 	}

@@ -205,6 +205,7 @@ struct tracefs_corr_stats {
 	uint64_t smc_joined_ripas; /* of smc_in_faults + smc_filtered: calls of the
 				      span after a RIPAS change, added to its record */
 	uint64_t smc_foreign_fid; /* SMC events whose x0 is no RMI function ID */
+	uint64_t stages_clamped;  /* faults with a stage over 4.29 s (32-bit ns) */
 };
 
 struct tracefs_corr;
@@ -231,6 +232,10 @@ enum tracefs_status tracefs_corr_feed_line(struct tracefs_corr *c, const char *l
 /* Feed a whole file (the instance's "trace", or a saved copy). */
 enum tracefs_status tracefs_corr_feed_file(struct tracefs_corr *c, const char *path,
 					   char *err, size_t err_len);
+/* After the last line of NAME: TRACEFS_EPARSE when nothing in it was an
+ * event but some lines were text (not a trace at all), else TRACEFS_OK. */
+enum tracefs_status tracefs_corr_check_text(const struct tracefs_corr *c, const char *name,
+					    char *err, size_t err_len);
 const struct tracefs_corr_stats *tracefs_corr_stats(const struct tracefs_corr *c);
 /*
  * RMI calls by function ID, COUNTS[fid - TRACEFS_RMI_FID_BASE] with
