@@ -294,6 +294,16 @@ int cmd_gbench(int argc, char **argv)
 	if (ret)
 		return ret == 1 ? 0 : ret;
 	const char *dir = o.out ? o.out : default_gbench_dir(&o);
+	struct stat st;
+	char existing[4200];
+	/* Like `run`: earlier results are never replaced silently. */
+	snprintf(existing, sizeof(existing), "%s/gbench.json", dir);
+	bool holds = !lstat(existing, &st);
+	if (holds || (!stat(dir, &st) && !S_ISDIR(st.st_mode))) {
+		fprintf(stderr, "rme-bench gbench: --out: '%s' %s; choose a new directory\n", dir,
+			holds ? "already holds gbench.json" : "exists and is not a directory");
+		return 2;
+	}
 	if (mkdir(dir, 0755) && errno != EEXIST) {
 		fprintf(stderr, "rme-bench gbench: --out: cannot create %s: %s\n", dir,
 			strerror(errno));
