@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,11 +33,16 @@
 #define VARS_LEN 8192
 #define CDF_POINTS 400
 
+#define MAX_FIGURES 32
+
 struct plot_ctx {
 	struct report_dir dirs[MAX_DIRS];
 	size_t n_dirs;
 	const char *out;        /* figures directory */
-	char data[PATH_MAX];    /* OUT/data */
+	char stage[PATH_MAX];   /* OUT/.plot-XXXXXX: this call's figures, until all are drawn */
+	char data[PATH_MAX];    /* STAGE/data, OUT/data once promoted */
+	const char *drawn[MAX_FIGURES], *skipped[MAX_FIGURES];
+	size_t n_drawn, n_skipped;
 	char gnuplot[PATH_MAX];
 	char scripts[PATH_MAX];
 	const char *formats[2];
@@ -165,6 +171,7 @@ static void run_label(const struct plot_ctx *c, const struct report_dir *dir,
 		snprintf(buf, len, "%s%s %s %s %s%s", tag, s->vm, s->pattern, s->page, s->policy, one);
 	else
 		snprintf(buf, len, "%s%s %s %s%s", tag, s->vm, s->pattern, s->page, one);
+	gp_label_clean(buf);
 }
 
 /* Runs at the figure's vCPU count, optionally only one page size. */
@@ -206,31 +213,106 @@ static size_t page_list(const struct plot_ctx *c, bool realm_only, char pages[][
 	return n;
 }
 
+/* Figures are drawn into the staging directory; promote() moves them
+ * to OUT once every figure is drawn. */
 static int draw(struct plot_ctx *c, const char *script, const char *vars, const char *name)
 {
 	char base[PATH_MAX];
-	snprintf(base, sizeof(base), "%s/%s", c->out, name);
+	if (c->n_drawn == MAX_FIGURES) {
+		snprintf(c->err, sizeof(c->err), "more than %d figures", MAX_FIGURES);
+		return -1;
+	}
+	if (snprintf(base, sizeof(base), "%s/%s", c->stage, name) >= (int)sizeof(base)) {
+		snprintf(c->err, sizeof(c->err), "path too long for %s", name);
+		return -1;
+	}
 	if (gp_draw(c->gnuplot, c->scripts, script, vars, base, c->formats, c->n_formats, c->err,
 		    sizeof(c->err)))
 		return -1;
-	for (size_t i = 0; i < c->n_formats; i++)
-		printf("%s.%s\n", base, c->formats[i]);
+	c->drawn[c->n_drawn++] = name;
 	return 0;
 }
 
-/* A figure that does not apply: say so, and remove one an earlier call
- * drew from other data so that no stale figure sits next to fresh ones. */
+/* A figure that does not apply: say so; promote() removes one an earlier
+ * call drew from other data, so no stale figure sits next to fresh ones. */
 static int skip_figure(struct plot_ctx *c, const char *name, const char *why)
 {
 	printf("(%s: no %s figure)\n", why, name);
-	for (size_t i = 0; i < 3; i++) {
-		char path[PATH_MAX];
-		static const char *const ext[] = { "png", "svg", "dat" };
-		if (snprintf(path, sizeof(path), "%s/%s.%s", i < 2 ? c->out : c->data, name,
-			     ext[i]) < (int)sizeof(path) &&
-		    unlink(path) == 0)
-			printf("(removed the earlier %s)\n", path);
+	if (c->n_skipped < MAX_FIGURES)
+		c->skipped[c->n_skipped++] = name;
+	return 0;
+}
+
+/* ---- a fresh, complete set of figures and data, or the previous one ---- */
+
+/* Remove DIR and the files in it, and in its subdirectories (the staging
+ * directory holds data/ and figures only). */
+static void remove_tree(const char *dir, int depth)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[PATH_MAX];
+
+	while (d && (e = readdir(d))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) != 0 && errno == EISDIR && depth > 0)
+			remove_tree(path, depth - 1);
 	}
+	if (d)
+		closedir(d);
+	rmdir(dir);
+}
+
+static void unlink_said(const char *dir, const char *name, const char *ext)
+{
+	char path[PATH_MAX];
+	if (snprintf(path, sizeof(path), "%s/%s.%s", dir, name, ext) < (int)sizeof(path) &&
+	    unlink(path) == 0)
+		printf("(removed the earlier %s)\n", path);
+}
+
+/* Everything drawn: figures renamed over the old ones (each rename is
+ * atomic), skipped and other-format figures of earlier calls removed, the
+ * data folder swapped for this call's. */
+static int promote(struct plot_ctx *c)
+{
+	char from[PATH_MAX], to[PATH_MAX], old[PATH_MAX];
+	static const char *const all_formats[] = { "png", "svg" };
+
+	for (size_t i = 0; i < c->n_skipped; i++)
+		for (size_t f = 0; f < 2; f++)
+			unlink_said(c->out, c->skipped[i], all_formats[f]);
+	for (size_t i = 0; i < c->n_drawn; i++)
+		for (size_t f = 0; f < 2; f++) {
+			bool made = false;
+			for (size_t k = 0; k < c->n_formats; k++)
+				made |= !strcmp(c->formats[k], all_formats[f]);
+			if (!made) {
+				unlink_said(c->out, c->drawn[i], all_formats[f]);
+				continue;
+			}
+			if (snprintf(from, sizeof(from), "%s/%s.%s", c->stage, c->drawn[i],
+				     all_formats[f]) >= (int)sizeof(from) ||
+			    snprintf(to, sizeof(to), "%s/%s.%s", c->out, c->drawn[i],
+				     all_formats[f]) >= (int)sizeof(to) || rename(from, to) != 0) {
+				snprintf(c->err, sizeof(c->err), "cannot rename into %.300s: %s", to,
+					 strerror(errno));
+				return -1;
+			}
+			printf("%s\n", to);
+		}
+	bool fits = snprintf(from, sizeof(from), "%s", c->data) < (int)sizeof(from) &&
+		    snprintf(to, sizeof(to), "%s/data", c->out) < (int)sizeof(to) &&
+		    snprintf(old, sizeof(old), "%s/data.old", c->stage) < (int)sizeof(old);
+	if (!fits || (rename(to, old) != 0 && errno != ENOENT) || rename(from, to) != 0) {
+		snprintf(c->err, sizeof(c->err), "cannot replace %.300s: %s", to, strerror(errno));
+		return -1;
+	}
+	remove_tree(c->stage, 1);
+	c->stage[0] = '\0';
 	return 0;
 }
 
@@ -472,6 +554,7 @@ static int fig_overhead(struct plot_ctx *c)
 				 dir_tag(c, refs[i].dir, tag, sizeof(tag)), r->pattern, r->page,
 				 c->multi_policy ? " " : "", c->multi_policy ? r->policy : "",
 				 na == 1 || nb == 1 ? " (n=1)" : "");
+			gp_label_clean(label);
 			fprintf(f, "\"%s\"\t%.5f\t%.5f\t%.5f\t%.3f\t%.3f\t%zu\t%zu\n", label,
 				ci.ratio, ci.low, ci.high, (double)ma / 1000.0, (double)mb / 1000.0,
 				na, nb);
@@ -544,8 +627,11 @@ static int fig_rmi(struct plot_ctx *c)
 		for (size_t i = 0; i < n; i++) {
 			const struct results_run_summary *s = refs[i].run->sum;
 			double total = 0;
-			fprintf(f, "\"%s %s %s %s%s\"", s->pattern, s->page, s->policy, s->abi,
-				s->faults == 1 ? " (n=1)" : "");
+			char label[160];
+			snprintf(label, sizeof(label), "%s %s %s %s%s", s->pattern, s->page, s->policy,
+				 s->abi, s->faults == 1 ? " (n=1)" : "");
+			gp_label_clean(label);
+			fprintf(f, "\"%s\"", label);
 			if (!report_rmi_recorded(refs[i].run)) {
 				/* The VMM cannot see RMI calls: no bar, never a 0. */
 				for (size_t j = 0; j <= n_cmds; j++)
@@ -886,6 +972,21 @@ static int make_dir(const char *path, char *err, size_t len)
 	return 0;
 }
 
+/* OUT/.plot-XXXXXX with data/ inside: where this call draws. */
+static int make_stage(struct plot_ctx *c)
+{
+	if (snprintf(c->stage, sizeof(c->stage), "%s/.plot-XXXXXX", c->out) >= (int)sizeof(c->stage) ||
+	    !mkdtemp(c->stage)) {
+		snprintf(c->err, sizeof(c->err), "cannot create a staging directory in %.400s: %s",
+			 c->out, strerror(errno));
+		c->stage[0] = '\0';
+		return -1;
+	}
+	if (snprintf(c->data, sizeof(c->data), "%s/data", c->stage) >= (int)sizeof(c->data))
+		return snprintf(c->err, sizeof(c->err), "path too long: %.400s", c->stage), -1;
+	return make_dir(c->data, c->err, sizeof(c->err));
+}
+
 static int parse_formats(struct plot_ctx *c, char *text)
 {
 	char *items[4];
@@ -934,8 +1035,12 @@ int cmd_plot(int argc, char **argv)
 				goto out;
 			break;
 		case 'B':
-			if (cli_parse_u64("--bootstrap", optarg, 100000, &v, err, sizeof(err)) || v < 10) {
-				ret = bad(v < 10 ? "--bootstrap: at least 10 resamples" : err);
+			if (cli_parse_u64("--bootstrap", optarg, 100000, &v, err, sizeof(err))) {
+				ret = bad(err);
+				goto out;
+			}
+			if (v < 10) {
+				ret = bad("--bootstrap: at least 10 resamples");
 				goto out;
 			}
 			c->bootstrap = (unsigned)v;
@@ -996,8 +1101,7 @@ int cmd_plot(int argc, char **argv)
 		}
 		c->out = out_buf;
 	}
-	if (snprintf(c->data, sizeof(c->data), "%s/data", c->out) >= (int)sizeof(c->data) ||
-	    make_dir(c->out, c->err, sizeof(c->err)) || make_dir(c->data, c->err, sizeof(c->err))) {
+	if (make_dir(c->out, c->err, sizeof(c->err)) || make_stage(c)) {
 		fprintf(stderr, "rme-bench plot: %s\n", c->err);
 		goto out;
 	}
@@ -1008,8 +1112,15 @@ int cmd_plot(int argc, char **argv)
 			fprintf(stderr, "rme-bench plot: %s\n", c->err);
 			goto out;
 		}
+	if (promote(c)) {
+		fprintf(stderr, "rme-bench plot: %s\n", c->err);
+		goto out;
+	}
 	ret = 0;
 out:
+	/* A failed call leaves the previous figures and data as they were. */
+	if (c->stage[0])
+		remove_tree(c->stage, 1);
 	for (size_t d = 0; d < c->n_dirs; d++)
 		report_free(&c->dirs[d]);
 	free(c);

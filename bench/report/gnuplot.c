@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -116,6 +117,13 @@ int gp_var_str(char *buf, size_t len, const char *name, const char *value)
 	return 0;
 }
 
+void gp_label_clean(char *label)
+{
+	for (char *p = label; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = *p == '"' ? '\'' : *p == '\\' ? '/' : ' ';
+}
+
 int gp_var_num(char *buf, size_t len, const char *name, double value)
 {
 	size_t used = strlen(buf);
@@ -174,6 +182,21 @@ static int run_gnuplot(const char *gnuplot, const char *script, const char *vars
 		    script);
 }
 
+/* Why a figure is incomplete: gnuplot exits 0 on a full disk, so look. */
+static int incomplete(const char *path, const char *format, const char *script, char *err,
+		      size_t err_len)
+{
+	struct statvfs vfs;
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (statvfs(dirname(dir), &vfs) == 0 && vfs.f_bavail == 0)
+		return fail(err, err_len, "gnuplot could not finish the %s for %s: %s (no space "
+			    "left on the file system of %s)", format, script, strerror(ENOSPC), dir);
+	return fail(err, err_len, "gnuplot wrote an incomplete %s for %s (see its messages "
+		    "above)", format, script);
+}
+
 int gp_draw(const char *gnuplot, const char *scripts, const char *script, const char *vars,
 	    const char *out_base, const char *const *formats, size_t n_formats, char *err,
 	    size_t err_len)
@@ -203,8 +226,7 @@ int gp_draw(const char *gnuplot, const char *scripts, const char *script, const 
 			rc = run_gnuplot(gnuplot, script_path, all, err, err_len);
 		free(all);
 		if (!rc && !looks_complete(tmp, formats[i]))
-			rc = fail(err, err_len, "gnuplot wrote an incomplete %s for %s", formats[i],
-				  script);
+			rc = incomplete(tmp, formats[i], script, err, err_len);
 		if (!rc && rename(tmp, final) != 0)
 			rc = fail(err, err_len, "cannot rename into %s: %s", final, strerror(errno));
 		atomic_file_release(tmp, rc != 0);

@@ -23,6 +23,10 @@ int gp_find_scripts(char *dir, size_t len, char *err, size_t err_len);
 
 /* Append `name='value'` (quoted for gnuplot) or `name=value` to a -e text. */
 int gp_var_str(char *buf, size_t len, const char *name, const char *value);
+/* Make LABEL safe inside a double-quoted string of a gnuplot data file:
+ * a double quote becomes ', a backslash /, a control character a space
+ * (the loader refuses such labels; this keeps a figure's data whole). */
+void gp_label_clean(char *label);
 int gp_var_num(char *buf, size_t len, const char *name, double value);
 
 /*
