@@ -10,6 +10,8 @@
  */
 #define _GNU_SOURCE
 #include "rmi_cmd/rmi_cmd.h"
+#include "cli/cli.h"
+#include "results/input_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -303,10 +305,6 @@ struct parsed_cmd {
 	uint64_t run_pa, entry_flags;
 };
 
-struct cmd_list {
-	struct parsed_cmd *v;
-	size_t n, cap;
-};
 
 struct parse_ctx {
 	const char *file;
@@ -613,58 +611,34 @@ static int parse_line(const struct parse_ctx *p, char *text, struct parsed_cmd *
 	return -1;
 }
 
-static bool list_push(struct cmd_list *l, const struct parsed_cmd *c)
-{
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 64;
-		struct parsed_cmd *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return false;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *c;
-	return true;
-}
-
-static void list_free(struct cmd_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i].page);
-	free(l->v);
-	l->v = NULL;
-	l->n = l->cap = 0;
-}
-
-/* Read and check every line. Returns RMI_CMD_OK or RMI_CMD_BAD_INPUT; all
- * malformed lines are reported, not only the first. */
-static int parse_stream(FILE *in, const char *name, FILE *err, struct cmd_list *out)
+/*
+ * Read every line once to check it, holding one line at a time (memory
+ * does not grow with the file): 0 when all are well formed, else every
+ * malformed line is reported and RMI_CMD_BAD_INPUT returned. A stream
+ * that cannot be read again (stdin) is copied to COPY on the way.
+ */
+static int check_stream(FILE *in, const char *name, FILE *err, FILE *copy, char *text)
 {
 	struct parse_ctx p = { .file = name, .line = 0, .err = err };
-	char *text = NULL;
-	size_t cap = 0;
+	enum input_line got;
 	bool bad = false;
 
-	while (getline(&text, &cap, in) >= 0) {
+	while ((got = input_file_line(in, text, INPUT_LINE_MAX)) == INPUT_LINE_OK) {
 		struct parsed_cmd c;
-		int r;
 
 		p.line++;
-		r = parse_line(&p, text, &c);
-		if (r < 0) {
-			free(c.page);
-			bad = true;
-		} else if (r > 0 && !list_push(out, &c)) {
-			free(c.page);
-			parse_error(&p, "out of memory");
-			bad = true;
-			break;
+		if (copy && fputs(text, copy) == EOF) {
+			fprintf(err, "rme-bench rmi: %s: cannot keep a copy of the input: %s\n", name,
+				strerror(errno));
+			return RMI_CMD_FAILURE;
 		}
+		bad |= parse_line(&p, text, &c) < 0;
+		free(c.page);
 	}
-	free(text);
-	if (ferror(in)) {
-		fprintf(err, "rme-bench rmi: %s: read error: %s\n", name, strerror(errno));
+	if (got != INPUT_LINE_EOF) {
+		fprintf(err, "rme-bench rmi: %s:%u: %s%s%s\n", name, p.line + 1,
+			input_line_problem(got), got == INPUT_LINE_ERROR ? ": " : "",
+			got == INPUT_LINE_ERROR ? strerror(errno) : "");
 		return RMI_CMD_BAD_INPUT;
 	}
 	return bad ? RMI_CMD_BAD_INPUT : RMI_CMD_OK;
@@ -920,24 +894,55 @@ static void run_one(struct runner *r, const struct parsed_cmd *c, FILE *out)
 	fputc('\n', out);
 }
 
+/* Run the (checked) lines of IN one at a time: parse, issue, free. */
+static void run_checked(struct runner *r, FILE *in, const char *name, FILE *out, char *text)
+{
+	struct parse_ctx p = { .file = name, .line = 0, .err = stderr };
+
+	while (input_file_line(in, text, INPUT_LINE_MAX) == INPUT_LINE_OK) {
+		struct parsed_cmd c;
+
+		p.line++;
+		if (parse_line(&p, text, &c) > 0)
+			run_one(r, &c, out);
+		free(c.page);
+	}
+}
+
 int rmi_cmd_run_stream(FILE *in, const char *in_name, enum rmi_abi abi, FILE *out, FILE *err)
 {
-	struct cmd_list cmds = { 0 };
 	struct runner r;
-	int rc = parse_stream(in, in_name, err, &cmds);
+	char *text = malloc(INPUT_LINE_MAX);
+	/* A stream that cannot seek back (a pipe) is checked into a copy. */
+	bool seekable = fseek(in, 0, SEEK_CUR) == 0;
+	long start = seekable ? ftell(in) : 0;
+	FILE *copy = seekable ? NULL : tmpfile();
+	FILE *again = copy ? copy : in;
+	int rc = RMI_CMD_FAILURE;
 
+	if (!text || (seekable ? start < 0 : !copy))
+		fprintf(err, "rme-bench rmi: %s: %s\n", in_name,
+			!text ? "out of memory" : "cannot keep a copy to read it twice");
+	else
+		rc = check_stream(in, in_name, err, copy, text);
+
+	if (rc == RMI_CMD_OK && fseek(again, start, SEEK_SET) != 0) {
+		fprintf(err, "rme-bench rmi: %s: cannot read it again: %s\n", in_name, strerror(errno));
+		rc = RMI_CMD_FAILURE;
+	}
 	if (rc == RMI_CMD_OK)
 		rc = runner_init(&r, abi, err);
 	if (rc == RMI_CMD_OK) {
-		for (size_t i = 0; i < cmds.n; i++)
-			run_one(&r, &cmds.v[i], out);
+		run_checked(&r, again, in_name, out, text);
 		runner_fini(&r);
 		if (fflush(out) != 0 || ferror(out)) {
 			fprintf(err, "rme-bench rmi: write error: %s\n", strerror(errno));
 			rc = RMI_CMD_FAILURE;
 		}
 	}
-	list_free(&cmds);
+	if (copy)
+		fclose(copy);
+	free(text);
 	return rc;
 }
 
@@ -1007,12 +1012,12 @@ int rmi_cmd_main(int argc, char **argv)
 				return usage_error("--follow: '%s' is not spec or tfrmm", v);
 			runner_follow_tfrmm = !strcmp(v, "tfrmm");
 		} else if (strcmp(a, "--rec-aux") == 0) {
-			char *end;
 			const char *v = i + 1 < argc ? argv[++i] : "";
-			unsigned long n = strtoul(v, &end, 10);
+			uint64_t n;
+			char why[160];
 
-			if (!*v || *end || n > MAX_REC_AUX_GRANULES)
-				return usage_error("--rec-aux: '%s' is not a number from 0 to 16", v);
+			if (cli_parse_u64("--rec-aux", v, MAX_REC_AUX_GRANULES, &n, why, sizeof(why)))
+				return usage_error("%s", why);
 			runner_rec_aux = (unsigned)n;
 		} else if (a[0] == '-' && a[1] != '\0') {
 			return usage_error("unknown option '%s'", a);
@@ -1026,9 +1031,10 @@ int rmi_cmd_main(int argc, char **argv)
 		return usage_error("%s", "missing FILE");
 	if (strcmp(file, "-") == 0)
 		return rmi_cmd_run_stream(stdin, "<stdin>", abi, stdout, stderr);
-	in = fopen(file, "r");
+	char why[512];
+	in = input_file_open(file, INPUT_CMDS_MAX, NULL, why, sizeof(why));
 	if (!in) {
-		fprintf(stderr, "rme-bench rmi: cannot open %s: %s\n", file, strerror(errno));
+		fprintf(stderr, "rme-bench rmi: %s\n", why);
 		return RMI_CMD_BAD_INPUT;
 	}
 	rc = rmi_cmd_run_stream(in, file, abi, stdout, stderr);

@@ -4,7 +4,9 @@
  *
  * Contract: reads a command file (one `COMMAND ARG...` per line, spec names
  * without the RMI_ prefix, input registers in spec order), checks every
- * line before running any of them, then issues each command as one SMC on
+ * line before running any of them (holding one line at a time: memory does
+ * not grow with the file; a pipe is checked into a temporary copy), then
+ * issues each command as one SMC on
  * an RMM model (host/rmm) over a fresh modeled DRAM (host/phys, NS DRAM at
  * PHYS_DEFAULT_BASE). It owns nothing after it returns: model and DRAM are
  * created and destroyed inside one call.
