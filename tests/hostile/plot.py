@@ -24,7 +24,7 @@ def listing(d):
     return sorted(os.listdir(d)) if os.path.isdir(d) else []
 
 
-p = run([exe, "plot", "--out", fig, a], timeout=120)
+p = run([exe, "plot", "--format", "svg", "--out", fig, a], timeout=120)
 check("plot A", p.returncode == 0, p.stderr)
 check("plot A drew 2M data", "stages_2M.dat" in listing(os.path.join(fig, "data")),
       f"data {listing(os.path.join(fig, 'data'))}")
@@ -36,7 +36,7 @@ shutil.copytree(plots, broken)
 with open(os.path.join(broken, "overhead.gp"), "w") as f:
     f.write("exit status 3\n")
 env = dict(os.environ, RMEB_PLOTS_DIR=broken)
-p = run([exe, "plot", "--out", fig, b], timeout=120, env=env)
+p = run([exe, "plot", "--format", "svg", "--out", fig, b], timeout=120, env=env)
 check("plot B with a failing script fails", p.returncode == 1, f"exit {p.returncode} {p.stderr}")
 check("failure: one line", len(p.stderr.strip().splitlines()) == 1, p.stderr)
 check("failure: previous data kept", "stages_2M.dat" in listing(os.path.join(fig, "data")),
@@ -46,11 +46,11 @@ for x, content in first.items():
 check("failure: no staging left", not [x for x in listing(fig) if x.startswith(".")],
       f"{listing(fig)}")
 
-p = run([exe, "plot", "--out", fig, b], timeout=120)
+p = run([exe, "plot", "--format", "svg", "--out", fig, b], timeout=120)
 check("plot B", p.returncode == 0, p.stderr)
 data = listing(os.path.join(fig, "data"))
 check("no stale data of A", "stages_2M.dat" not in data and "rmi_2M.dat" not in data
       and "scaling.dat" not in data, f"data {data}")
-check("no stale scaling figure", "scaling.png" not in listing(fig), f"{listing(fig)}")
+check("no stale scaling figure", "scaling.svg" not in listing(fig), f"{listing(fig)}")
 check("no staging left", not [x for x in listing(fig) if x.startswith(".")], f"{listing(fig)}")
 finish("hostile plot", 4)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """`rme-bench rmi` holds one line at a time: peak memory does not grow
-with the command file (100k REALM_CREATE lines, each with a parameter
+with the command file (50k REALM_CREATE lines, each with a parameter
 page, from a file and from a pipe), and command files that are not
 regular (FIFO, /dev/zero) or have no line ends are refused (exit 2)."""
 import os
@@ -12,7 +12,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from hostile import check, finish, fresh, refused, run  # noqa: E402
 
 exe, base = sys.argv[1], fresh(sys.argv[2])
-LINES = 100000
+LINES = 50000
 path = os.path.join(base, "many.rmi")
 with open(path, "w") as f:
     f.write("REALM_CREATE 0x80000000 s2sz=40\n" * LINES)
@@ -36,7 +36,7 @@ def peak_mib(argv, **kw):
 
 rc_small, small = peak_mib([exe, "rmi", os.devnull])
 rc, big = peak_mib([exe, "rmi", path])
-check("100k lines run", rc == 0, f"exit {rc}")
+check("50k lines run", rc == 0, f"exit {rc}")
 # One 4 KiB page per line held at once would be 400 MiB here.
 check("file: memory does not grow with the file", big - small < 64,
       f"peak {big} MiB vs {small} MiB for an empty file")

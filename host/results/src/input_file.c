@@ -1,27 +1,14 @@
 /*
- * Bounded input files: see results/input_file.h.
+ * Bounded input files: see results/input_file.h. ERR is always given.
  */
 #define _GNU_SOURCE
 #include "results/input_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-__attribute__((format(printf, 3, 4)))
-static void set_err(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !err_len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, err_len, fmt, ap);
-	va_end(ap);
-}
 
 static const char *kind_of(mode_t m)
 {
@@ -37,34 +24,34 @@ FILE *input_file_open(const char *path, uint64_t max_bytes, uint64_t *size, char
 	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
 
 	if (fd < 0) {
-		set_err(err, err_len, "cannot open %s: %s", path, strerror(errno));
+		snprintf(err, err_len, "cannot open %s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) != 0) {
-		set_err(err, err_len, "cannot stat %s: %s", path, strerror(errno));
+		snprintf(err, err_len, "cannot stat %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, err_len, "%s is %s, not a regular file", path, kind_of(st.st_mode));
+		snprintf(err, err_len, "%s is %s, not a regular file", path, kind_of(st.st_mode));
 		close(fd);
 		return NULL;
 	}
 	if ((uint64_t)st.st_size > max_bytes) {
-		set_err(err, err_len, "%s has %llu bytes, more than the %llu this reader accepts",
+		snprintf(err, err_len, "%s has %llu bytes, more than the %llu this reader accepts",
 			path, (unsigned long long)st.st_size, (unsigned long long)max_bytes);
 		close(fd);
 		return NULL;
 	}
 	int flags = fcntl(fd, F_GETFL);
 	if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) {
-		set_err(err, err_len, "cannot read %s: %s", path, strerror(errno));
+		snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	FILE *f = fdopen(fd, "r");
 	if (!f) {
-		set_err(err, err_len, "cannot read %s: %s", path, strerror(errno));
+		snprintf(err, err_len, "cannot read %s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}

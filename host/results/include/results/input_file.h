@@ -25,7 +25,8 @@
 #define INPUT_CMDS_MAX    (1ull << 30)   /* rmi command files */
 #define INPUT_LINE_MAX    (64u << 10)    /* one line of any of them */
 
-/* NULL (ERR set) or a stream; *SIZE (if not NULL) gets the file size. */
+/* NULL (ERR, which must not be NULL, set) or a stream; *SIZE (if not
+ * NULL) gets the file size. */
 FILE *input_file_open(const char *path, uint64_t max_bytes, uint64_t *size, char *err,
 		      size_t err_len);
 
