@@ -92,10 +92,18 @@ SUMMARY_CASES = [
 n = 0
 
 
+# plot and compare share one loader: every case through compare, and a
+# few (one of each kind) through plot too.
+PLOT_TOO = {"p50 set to p90", "made-up source", "pattern with a quote and newline",
+            "rows moved between runs", "summary.json is a FIFO", "faults.csv is /dev/zero"}
+
+
 def expect(name, d, needle, timeout=20):
     global n
     n += 1
     refused(f"compare: {name}", [exe, "compare", d, d], needle, timeout=timeout)
+    if name not in PLOT_TOO:
+        return
     refused(f"plot: {name}", [exe, "plot", "--out", os.path.join(d, "fig"), d], needle,
             timeout=timeout)
     check(f"plot: {name}", not os.path.exists(os.path.join(d, "fig", "data", "cdf.dat")),
