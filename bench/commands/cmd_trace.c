@@ -787,6 +787,16 @@ static int trace_record(struct trace_opts *o, int argc, char **argv)
 	int lr = o->match_guest ? 0 : resolve_labels(o);
 	if (lr)
 		return lr;
+	if (o->rmi_sites) {
+		/* The site file is read by the session: the same bounds as any input. */
+		char why[512];
+		FILE *f = input_file_open(o->rmi_sites, INPUT_CMDS_MAX, NULL, why, sizeof(why));
+		if (!f) {
+			fprintf(stderr, "rme-bench trace record: --rmi-sites: %s\n", why);
+			return 2;
+		}
+		fclose(f);
+	}
 	struct tracefs_session_opts so = { .vm = o->vm, .buffer_kb = (unsigned)o->buffer_kb,
 					   .smc_sites = o->rmi_sites };
 	struct tracefs_session *s;

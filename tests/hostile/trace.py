@@ -40,6 +40,9 @@ def ingest_refused(name, path, needle, *labels, out=None):
 fifo = os.path.join(base, "fifo")
 os.mkfifo(fifo)
 ingest_refused("a FIFO", fifo, "FIFO")
+n += 1
+refused("record --rmi-sites FIFO", [exe, "trace", "record", "--rmi-sites", fifo, "--out",
+                                    os.path.join(base, "rec"), "--", "true"], "FIFO", timeout=10)
 ingest_refused("/dev/zero", "/dev/zero", "character device")
 sparse = os.path.join(base, "sparse")
 with open(sparse, "w") as f:
