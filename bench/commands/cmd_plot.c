@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -972,6 +973,23 @@ static int make_dir(const char *path, char *err, size_t len)
 	return 0;
 }
 
+/* SIGINT / SIGTERM while drawing: finish the figure in hand, then stop
+ * and remove the staging folder before ending as the signal would. */
+static volatile sig_atomic_t plot_interrupted;
+
+static void note_interrupt(int sig)
+{
+	plot_interrupted = sig;
+}
+
+static void catch_interrupts(void)
+{
+	struct sigaction sa = { .sa_handler = note_interrupt };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 /* OUT/.plot-XXXXXX with data/ inside: where this call draws. */
 static int make_stage(struct plot_ctx *c)
 {
@@ -1107,11 +1125,14 @@ int cmd_plot(int argc, char **argv)
 	}
 	int (*const figures[])(struct plot_ctx *) = { fig_stages, fig_cdf, fig_overhead, fig_rmi,
 						      fig_scaling, fig_insn, fig_phases };
-	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++)
-		if (figures[i](c)) {
-			fprintf(stderr, "rme-bench plot: %s\n", c->err);
-			goto out;
-		}
+	catch_interrupts();
+	for (size_t i = 0; i < sizeof(figures) / sizeof(figures[0]); i++) {
+		if (!plot_interrupted && figures[i](c) == 0)
+			continue;
+		fprintf(stderr, "rme-bench plot: %s\n", plot_interrupted ? "interrupted: the "
+			"previous figures and data are left as they were" : c->err);
+		goto out;
+	}
 	if (promote(c)) {
 		fprintf(stderr, "rme-bench plot: %s\n", c->err);
 		goto out;
@@ -1121,6 +1142,11 @@ out:
 	/* A failed call leaves the previous figures and data as they were. */
 	if (c->stage[0])
 		remove_tree(c->stage, 1);
+	if (plot_interrupted) {
+		/* End as the signal would have, once the staging folder is gone. */
+		signal(plot_interrupted, SIG_DFL);
+		raise(plot_interrupted);
+	}
 	for (size_t d = 0; d < c->n_dirs; d++)
 		report_free(&c->dirs[d]);
 	free(c);

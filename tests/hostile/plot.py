@@ -5,7 +5,10 @@ midway leaves the previous complete set untouched (no new data beside old
 figures). Needs gnuplot (else SKIP, 77)."""
 import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(__file__))
 from hostile import check, finish, fresh, run  # noqa: E402
@@ -46,6 +49,20 @@ for x, content in first.items():
 check("failure: no staging left", not [x for x in listing(fig) if x.startswith(".")],
       f"{listing(fig)}")
 
+# Interrupted while drawing: the staging folder goes, the set stays.
+proc = subprocess.Popen([exe, "plot", "--format", "svg", "--out", fig, b],
+                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(500):
+    if [x for x in listing(fig) if x.startswith(".plot-")] or proc.poll() is not None:
+        break
+    time.sleep(0.01)
+proc.send_signal(signal.SIGTERM)
+rc = proc.wait(timeout=60)
+check("SIGTERM: no staging left", not [x for x in listing(fig) if x.startswith(".")],
+      f"exit {rc}, {listing(fig)}")
+check("SIGTERM: previous data kept", rc == 0 or "stages_2M.dat" in listing(os.path.join(fig, "data")),
+      f"exit {rc}, data {listing(os.path.join(fig, 'data'))}")
+
 p = run([exe, "plot", "--format", "svg", "--out", fig, b], timeout=120)
 check("plot B", p.returncode == 0, p.stderr)
 data = listing(os.path.join(fig, "data"))
@@ -53,4 +70,4 @@ check("no stale data of A", "stages_2M.dat" not in data and "rmi_2M.dat" not in 
       and "scaling.dat" not in data, f"data {data}")
 check("no stale scaling figure", "scaling.svg" not in listing(fig), f"{listing(fig)}")
 check("no staging left", not [x for x in listing(fig) if x.startswith(".")], f"{listing(fig)}")
-finish("hostile plot", 4)
+finish("hostile plot", 5)
