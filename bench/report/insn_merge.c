@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "results/atomic_file.h"
+#include "results/input_file.h"
 #include "results/json.h"
 #include "results/stats.h"
 
@@ -169,18 +170,23 @@ static int read_header_line(struct plugin_out *p, const char *line)
 }
 
 /* Calls FN on every line of PATH (with its 1-based number) until FN
- * returns non-zero; a file that cannot be opened is refused (2). */
+ * returns non-zero; a file that cannot be opened, is not a regular file
+ * within its bound, or has a line over 64 KiB is refused (2). */
 static int each_line(const char *path, int (*fn)(void *, char *, size_t), void *ctx, char *err,
 		     size_t len)
 {
-	FILE *f = fopen(path, "r");
+	char why[512];
+	FILE *f = input_file_open(path, INPUT_TRACE_MAX, NULL, why, sizeof(why));
 	if (!f)
-		return fail(2, err, len, "cannot open %s: %s", path, strerror(errno));
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
-	int rc = 0;
-	while (rc == 0 && getline(&line, &cap, f) >= 0)
+		return fail(2, err, len, "%s", why);
+	char *line = malloc(INPUT_LINE_MAX);
+	size_t lineno = 0;
+	enum input_line got = INPUT_LINE_EOF;
+	int rc = line ? 0 : fail(1, err, len, "out of memory");
+	while (rc == 0 && (got = input_file_line(f, line, INPUT_LINE_MAX)) == INPUT_LINE_OK)
 		rc = fn(ctx, line, ++lineno);
+	if (rc == 0 && got != INPUT_LINE_EOF)
+		rc = fail(2, err, len, "%s:%zu: %s", path, lineno + 1, input_line_problem(got));
 	free(line);
 	fclose(f);
 	return rc;
