@@ -52,6 +52,18 @@ def rmi_count(s):
     r["counts"][k] = 10**15
 
 
+def stage_p50(s):
+    """A stage's median moved within its order (min <= p50 <= p90)."""
+    for d in realm(s)["stages"].values():
+        if d["n"] and d["p50_ns"] != d["p90_ns"]:
+            d["p50_ns"] = d["p90_ns"]
+            return
+        if d["n"] and d["p50_ns"] != d["min_ns"]:
+            d["p50_ns"] = d["min_ns"]
+            return
+    raise SystemExit("no stage with a median to move")
+
+
 def move_rows(csv):
     """One row of run 0 moved to run 1: counts per run no longer match."""
     lines = csv.splitlines(keepends=True)
@@ -83,9 +95,7 @@ SUMMARY_CASES = [
      "policy"),
     ("kinds contradict rows", lambda s: realm(s)["kinds"].update(protected=1), "kinds."),
     ("rmi_calls contradict rows", set_in(["rmi_calls"], 7), "rmi_calls"),
-    ("stage p50 contradicts rows",
-     lambda s: next(iter(realm(s)["stages"].values())).update(
-         p50_ns=next(iter(realm(s)["stages"].values()))["p90_ns"]), "stages."),
+    ("stage p50 contradicts rows", stage_p50, "stages."),
     ("schema 1.0", lambda s: s.update(schema=1.5), "not an integer"),
 ]
 

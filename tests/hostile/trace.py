@@ -60,7 +60,7 @@ no_faults = write("nofaults.trace", "".join(
     l + "\n" for l in TEXT.splitlines() if l.startswith("#") or "kvm_exit" in l or "kvm_entry" in l))
 ingest_refused("a trace with no fault spans", no_faults, "no fault spans")
 for labels, needle in ((["--page", "3K"], "--page"), (["--abi", "banana"], "--abi"),
-                       (["--vm", "realm", "--abi", "banana"], "--abi"),
+                       (["--vm", "realm", "--policy", "cca-v14", "--abi", "banana"], "--abi"),
                        (["--policy", "cca-rmm2"], "--policy"),
                        (["--pattern", 'se"q'], "--pattern")):
     ingest_refused(" ".join(labels), trace, needle, *labels)
