@@ -78,7 +78,7 @@ int cli_split_list(const char *opt, char *text, char **items, size_t max, size_t
 		}
 		for (size_t i = 0; i < *n; i++)
 			if (!strcmp(items[i], p)) {
-				snprintf(err, errlen, "%s: '%s' is given twice", opt, p);
+				snprintf(err, errlen, "%s: '%s' given twice", opt, p);
 				return -1;
 			}
 		if (*n == max) {

@@ -250,11 +250,7 @@ static int parse_phases(struct run_options *o, char *text, char *err, size_t len
 					   "teardown)", items[i]);
 			return -1;
 		}
-		if (o->phases & RUN_PHASE_BIT(p)) {
-			snprintf(err, len, "--phases: '%s' given twice", items[i]);
-			return -1;
-		}
-		o->phases |= RUN_PHASE_BIT(p);
+		o->phases |= RUN_PHASE_BIT(p); /* a repeated phase: refused by the list parser */
 	}
 	return 0;
 }
@@ -287,46 +283,6 @@ static int check_phases(const struct run_options *o, char *err, size_t len)
 				 cli_format_size(o->size * o->vcpus[i], b, sizeof(b)), o->vcpus[i]);
 			return -1;
 		}
-	return 0;
-}
-
-/* MemAvailable of /proc/meminfo in bytes, 0 when unknown. */
-static uint64_t mem_available(void)
-{
-	char line[128];
-	unsigned long long kib = 0;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "MemAvailable: %llu kB", &kib) == 1)
-			break;
-	fclose(f);
-	return (uint64_t)kib * 1024;
-}
-
-/* sim: a VM whose guest RAM window and model metadata do not fit in this
- * host's available memory is refused before anything runs (guest RAM
- * above SIM_RAM_WINDOW costs the window only, docs/sim-backend.md). */
-static int check_sim_memory(const struct run_options *o, char *err, size_t len)
-{
-	uint64_t avail = mem_available();
-	char a[16], b[16], c[16];
-
-	for (size_t i = 0; avail && !o->kvm && i < o->n_vcpus; i++) {
-		uint64_t ram = o->size * o->vcpus[i];
-		uint64_t need = sim_guest_ram_host_bytes(ram) +
-				sim_model_bytes(ram, o->vcpus[i], o->want_realm);
-		if (need > avail) {
-			snprintf(err, len, "--size %s x %u vCPU(s): the sim needs about %s of host "
-				 "memory (guest RAM window and model metadata), this host has %s "
-				 "available", cli_format_size(o->size, a, sizeof(a)), o->vcpus[i],
-				 cli_format_size(need, b, sizeof(b)),
-				 cli_format_size(avail, c, sizeof(c)));
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -624,7 +580,7 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 				 o->vcpus[i], o->kvm ? "" : " and the main thread");
 			return bad(err);
 		}
-	if (check_phases(o, err, sizeof(err)) || check_sim_memory(o, err, sizeof(err)))
+	if (check_phases(o, err, sizeof(err)))
 		return bad(err);
 	/* Every pattern must accept the size and page before anything runs. */
 	for (size_t i = 0; i < o->n_patterns; i++) {

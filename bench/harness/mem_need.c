@@ -13,14 +13,9 @@
 
 #include "clock/stage.h"
 #include "kvm/kvm.h"
-#include "phys/phys.h"
+#include "harness/sim_harness.h"
 
 #define GIB (1ull << 30)
-/* Model metadata per 4 KiB guest page: the RMM's granule record, the
- * modeled DRAM's page pointer, stage-2 and RTT table share. Measured peak
- * RSS above guest RAM (realm ripas 2 x 1G: 182 MiB, seq 1G: 53 MiB) stays
- * below this plus the fault records below. */
-#define MODEL_BYTES_PER_PAGE 64ull
 /* Code, stacks, the results writer's buffers: fixed. */
 #define FIXED_BYTES (32ull << 20)
 
@@ -34,40 +29,38 @@ static uint64_t sat_mul(uint64_t a, uint64_t b)
 	return b && a > UINT64_MAX / b ? UINT64_MAX : a * b;
 }
 
-uint64_t mem_need_guest_ram(const struct run_config *cfg)
+uint64_t mem_need_guest_ram(const struct run_config *cfg, bool sim)
 {
-	/* Every vCPU's slot of guest RAM is host memory of this process
-	 * (prefaulted, or touched by the pattern during the run). */
-	return cfg->overlap ? cfg->size : sat_mul(cfg->size, cfg->vcpus);
+	uint64_t ram = cfg->overlap ? cfg->size : sat_mul(cfg->size, cfg->vcpus);
+
+	/* The sim backs guest RAM above its window by the window aliased
+	 * across it; a real VM's RAM is all host memory. */
+	return sim ? sim_guest_ram_host_bytes(ram) : ram;
 }
 
 void mem_need_of(const struct run_config *cfg, bool sim, uint64_t repeats, uint64_t pool_cap,
 		 struct mem_need *out)
 {
-	uint64_t ram = mem_need_guest_ram(cfg);
-	uint64_t pages = ram / PHYS_PAGE_SIZE;
+	uint64_t ram = cfg->overlap ? cfg->size : sat_mul(cfg->size, cfg->vcpus);
 	uint64_t rec = sizeof(struct fault_record);
-	/* The faults a run can record: the log's default capacity, for all
-	 * vCPUs together (a page faults at most twice). */
-	uint64_t faults = sat_add(sat_mul(pages, 2), 1024ull * cfg->vcpus);
-	uint64_t pooled = sat_mul(faults, repeats) < pool_cap ? sat_mul(faults, repeats) : pool_cap;
+	uint64_t capacity = kvm_default_fault_log_capacity(ram);
+	/* The records a run keeps: every fault up to the sample size. */
+	uint64_t records = sat_mul(capacity, cfg->vcpus);
+	if (sim && records > SIM_FAULT_SAMPLE)
+		records = SIM_FAULT_SAMPLE;
+	uint64_t pooled = sat_mul(records, repeats) < pool_cap ? sat_mul(records, repeats) : pool_cap;
 
-	*out = (struct mem_need){ .guest_ram = ram };
-	if (sim) {
-		/* Resident pool (sim_harness), one table per 2 MiB, metadata. */
-		uint64_t pool = (pages / 512 + pages / (1u << 18) + 64 + 32ull * cfg->vcpus) *
-				PHYS_PAGE_SIZE;
-		out->model = sat_add(sat_add(pool, sat_mul(pages, MODEL_BYTES_PER_PAGE)),
-				     pages / 512 * PHYS_PAGE_SIZE);
-		out->modeled_dram = sat_add(ram, sat_add(pool, pages / 512 * PHYS_PAGE_SIZE));
-	}
-	/* The vCPUs' logs, their merge, the pool over repeats, 8 bytes a
-	 * fault of summary scratch. */
-	out->fault_log = sat_add(sat_mul(sat_add(sat_mul(faults, 2), pooled), rec),
-				 sat_mul(faults, 8));
-	out->resident = sat_add(sat_add(ram, out->model), sat_add(out->fault_log, FIXED_BYTES));
-	/* Each vCPU's log reserves its whole default capacity up front. */
-	uint64_t reserved = sat_mul(sat_mul(kvm_default_fault_log_capacity(ram), rec), cfg->vcpus);
+	*out = (struct mem_need){ .guest_ram = mem_need_guest_ram(cfg, sim) };
+	/* The models' granule array and tables, and the vCPUs' logs with
+	 * their merge (sim_harness.h); a real VM's logs and merge alike. */
+	out->model = sim ? sim_model_bytes(ram, cfg->vcpus, cfg->vm == VM_REALM)
+			 : sat_mul(sat_mul(records, rec), 2);
+	/* `run`'s pool over repeats, 8 bytes a record of summary scratch. */
+	out->fault_log = sat_add(sat_mul(pooled, rec), sat_mul(records, 8));
+	out->resident = sat_add(sat_add(out->guest_ram, out->model),
+				sat_add(out->fault_log, FIXED_BYTES));
+	/* Each vCPU's log reserves its share of the records up front. */
+	uint64_t reserved = sat_mul(sat_add(records, cfg->vcpus), rec);
 	out->address_space = sat_add(out->resident, reserved);
 }
 
@@ -160,7 +153,6 @@ void mem_available(struct mem_available *out)
 		.cgroup = cgroup_room(),
 		.rlimit_as = rlimit_room(RLIMIT_AS, proc_kb("/proc/self/status", "VmSize")),
 		.rlimit_data = rlimit_room(RLIMIT_DATA, proc_kb("/proc/self/status", "VmData")),
-		.modeled_dram = PHYS_DEFAULT_SIZE,
 	};
 }
 
@@ -177,13 +169,11 @@ static const char *gib(uint64_t bytes, char *buf, size_t len, const char *none)
 int mem_check(const struct mem_need *need, const struct mem_available *a, char *err,
 	      size_t err_len)
 {
-	char n[4][32], r[32], h[32], c[32], as[32], ds[32], m[32];
+	char n[4][32], r[32], h[32], c[32], as[32], ds[32];
 	const char *limit = NULL;
 	uint64_t room = UINT64_MAX, want = need->resident;
 
-	if (need->modeled_dram > a->modeled_dram)
-		limit = "the modeled DRAM", room = a->modeled_dram, want = need->modeled_dram;
-	else if (need->resident > a->host)
+	if (need->resident > a->host)
 		limit = "the host's MemAvailable", room = a->host;
 	else if (need->resident > a->cgroup)
 		limit = "the memory cgroup's limit", room = a->cgroup;
@@ -193,12 +183,12 @@ int mem_check(const struct mem_need *need, const struct mem_available *a, char *
 		limit = "RLIMIT_DATA", room = a->rlimit_data, want = need->address_space;
 	if (!limit)
 		return 0;
-	snprintf(err, err_len, "needs %s (guest RAM %s, model %s, fault log %s) but %s leaves "
-		 "%s [available: host %s, cgroup %s, RLIMIT_AS %s, RLIMIT_DATA %s, modeled DRAM %s]",
+	snprintf(err, err_len, "needs %s of host memory (guest RAM %s, model %s, fault log %s) "
+		 "but %s leaves %s [available: host %s, cgroup %s, RLIMIT_AS %s, RLIMIT_DATA %s]",
 		 gib(want, n[0], 32, "?"), gib(need->guest_ram, n[1], 32, "?"),
 		 gib(need->model, n[2], 32, "?"), gib(need->fault_log, n[3], 32, "?"), limit,
 		 gib(room, r, 32, "?"), gib(a->host, h, 32, "unknown"),
 		 gib(a->cgroup, c, 32, "no limit"), gib(a->rlimit_as, as, 32, "no limit"),
-		 gib(a->rlimit_data, ds, 32, "no limit"), gib(a->modeled_dram, m, 32, "?"));
+		 gib(a->rlimit_data, ds, 32, "no limit"));
 	return -1;
 }

@@ -213,7 +213,7 @@ uint64_t sim_dram_size(uint64_t ram)
  * fits `max` records, else a sample of its share. */
 static uint64_t sim_fault_sample(uint64_t ram, unsigned vcpus, uint64_t max)
 {
-	uint64_t capacity = ram / PHYS_PAGE_SIZE * 2 + 1024; /* kvm_create_vm's */
+	uint64_t capacity = kvm_default_fault_log_capacity(ram);
 
 	return capacity * vcpus <= max ? 0 : (max + vcpus - 1) / vcpus;
 }
