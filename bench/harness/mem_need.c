@@ -89,7 +89,10 @@ static uint64_t cgroup_value(const char *dir, const char *name)
 	char path[4096], text[64];
 	uint64_t v = UINT64_MAX;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	/* A path too long for the buffer names no file we could read. */
+	int len = snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (len < 0 || (size_t)len >= sizeof(path))
+		return v;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return v;
@@ -119,7 +122,10 @@ static uint64_t cgroup_room(void)
 					v2 ? "/sys/fs/cgroup/unified" : NULL };
 		for (size_t r = 0; r < 2 && roots[r]; r++)
 			for (int own = 1; own >= 0; own--) {
-				snprintf(dir, sizeof(dir), "%s%s", roots[r], own ? path + 1 : "");
+				int len = snprintf(dir, sizeof(dir), "%s%s", roots[r],
+						   own ? path + 1 : "");
+				if (len < 0 || (size_t)len >= sizeof(dir))
+					continue;
 				uint64_t limit = cgroup_value(dir, v2 ? "memory.max"
 								  : "memory.limit_in_bytes");
 				uint64_t used = cgroup_value(dir, v2 ? "memory.current"
