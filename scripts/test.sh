@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs the whole test suite:
 #   0. the Release build scripts/run.sh makes (-O3 finds warnings -O0 does
-#      not, and every warning is an error);
+#      not, and every warning is an error), and the hostile-input tests
+#      (label `hostile`) on it;
 #   1. the threaded tests (ctest label `threads`) under ThreadSanitizer;
 #   2. every test under AddressSanitizer + UndefinedBehaviorSanitizer,
 #      including the QEMU end-to-end run (label `qemu`, a few minutes: it
@@ -21,6 +22,10 @@ build() { # dir build-type sanitizers
 
 echo "== Release build, tests included (scripts/run.sh builds rme-bench this way)"
 build build-release-check Release ""
+# The hostile-input tests also run here: a sanitizer binary cannot start
+# under an address-space rlimit, so only this build exercises the memory
+# refusals under RLIMIT_AS (hostile.run skips those cases under ASan).
+ctest --test-dir build-release-check -L hostile --output-on-failure -j "$jobs"
 
 echo "== ThreadSanitizer build: threaded tests"
 build build-tsan Debug thread
