@@ -13,7 +13,7 @@ TEST_PKGS=(python3)
 # packages; the arm64 kernel and busybox are fetched by scripts/qemu itself).
 QEMU_PKGS=(qemu-system-arm gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
            binutils-aarch64-linux-gnu cpio gzip python3
-           libhwloc-dev:arm64 libbenchmark-dev:arm64)
+           libhwloc-dev:arm64 libbenchmark-dev:arm64 libssl-dev:arm64)
 
 want=()
 for what in "${@:-build}"; do
