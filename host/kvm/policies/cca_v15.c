@@ -1,7 +1,7 @@
 /*
  * cca-v15: the Arm CCA host series v15 ("[PATCH v15 00/37] arm64: Support
  * for Arm CCA in KVM", 2026-07-15, message-id
- * 20260715142841.80544-1-steven.price@arm.com; RMM v2.0-bet2, on v7.2-rc1
+ * 20260715142841.80544-1-<author>@arm.com; RMM v2.0-bet2, on v7.2-rc1
  * with guest_memfd in-place conversion v8), so that kvm runs on a v15
  * kernel are labelled with their own series and the sim can be set next to
  * them.

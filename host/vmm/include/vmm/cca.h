@@ -10,7 +10,7 @@
  *     memslots are made private with the VM-fd KVM_SET_MEMORY_ATTRIBUTES,
  *     and a KVM_EXIT_MEMORY_FAULT (the guest's RIPAS change) is answered by
  *     setting the attribute the exit asks for.
- *   v15 (20260715142841.80544-1-steven.price@arm.com, RMM v2.0-bet2, with
+ *   v15 (20260715142841.80544-1-<author>@arm.com, RMM v2.0-bet2, with
  *     guest_memfd in-place conversion v8 and the guest_memfd fix
  *     114e2488-97ed-4740-a8e8-1edd991f26c5@arm.com): KVM_CAP_ARM_RMI = 251,
  *     KVM_CAP_GUEST_MEMFD_MEMORY_ATTRIBUTES = 250 must offer PRIVATE on the

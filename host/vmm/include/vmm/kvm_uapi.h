@@ -17,7 +17,7 @@
  *     v12: the realm is created on the first populate and activated on the
  *     first KVM_RUN), no REC vCPU feature and no PSCI-complete ioctl.
  *   - Arm CCA host series v15 (posted 2026-07-15 for RMM v2.0-bet2, based on
- *     v7.2-rc1, message-id 20260715142841.80544-1-steven.price@arm.com; on
+ *     v7.2-rc1, message-id 20260715142841.80544-1-<author>@arm.com; on
  *     top of the guest_memfd in-place conversion v8 series
  *     20260618-gmem-inplace-conversion-v8-0-9d2959357853@google.com):
  *     KVM_CAP_ARM_RMI moved to 251 because the gmem series took 250 for
