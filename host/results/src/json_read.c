@@ -253,39 +253,6 @@ static size_t encode_utf8(uint32_t cp, char *out)
 	return 4;
 }
 
-/* Validate one raw UTF-8 sequence at Q; its length, or 0 if invalid. */
-static size_t raw_utf8_length(const struct parser *ps, const char *q)
-{
-	const unsigned char *s = (const unsigned char *)q;
-	size_t avail = (size_t)(ps->end - q), len;
-	uint32_t cp;
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		len = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		len = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		len = 4;
-		cp = s[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (avail < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* Parse the escape at Q (just after '\\') into BUF; advances *Q. */
 static bool parse_escape(struct parser *ps, const char **q, char *buf, size_t *n)
 {
@@ -368,7 +335,8 @@ static bool parse_string_raw(struct parser *ps, char **chars, size_t *len_out)
 			if (!parse_escape(ps, &next, piece, &n))
 				goto fail;
 		} else {
-			n = raw_utf8_length(ps, q);
+			n = json_utf8_sequence_length((const unsigned char *)q,
+						      (size_t)(ps->end - q));
 			if (n == 0) {
 				fail_at(ps, q, "invalid UTF-8 in string");
 				goto fail;

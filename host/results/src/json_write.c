@@ -101,8 +101,7 @@ void json_end_object(struct json_writer *w) { end_container(w, '{', '}'); }
 void json_begin_array(struct json_writer *w) { begin_container(w, '['); }
 void json_end_array(struct json_writer *w) { end_container(w, '[', ']'); }
 
-/* Length of the valid UTF-8 sequence at S (1..4), or 0 if invalid. */
-static size_t utf8_sequence_length(const unsigned char *s, size_t avail)
+size_t json_utf8_sequence_length(const unsigned char *s, size_t avail)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -158,7 +157,7 @@ static void write_escaped(struct json_writer *w, const char *s, size_t len)
 			}
 			i++;
 		} else {
-			size_t seq = utf8_sequence_length(p + i, len - i);
+			size_t seq = json_utf8_sequence_length(p + i, len - i);
 			if (seq == 0) {
 				puts_raw(w, "\\ufffd");
 				i++;

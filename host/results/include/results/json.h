@@ -70,6 +70,11 @@ void json_write_value(struct json_writer *w, const struct json_value *v);
 /* 0 if exactly one complete value was written without error, else -1. */
 int json_writer_finish(struct json_writer *w);
 
+/* Length (1..4) of the valid UTF-8 sequence at S with AVAIL bytes left, or
+ * 0 if invalid (overlong, a surrogate, past U+10FFFF, truncated): the one
+ * check the writer (escaping) and the reader (raw string bytes) share. */
+size_t json_utf8_sequence_length(const unsigned char *s, size_t avail);
+
 /* ---- Reader ---- */
 
 enum json_type { JSON_NULL, JSON_BOOL, JSON_NUMBER, JSON_STRING, JSON_ARRAY, JSON_OBJECT };
