@@ -434,14 +434,14 @@ static size_t color_of(char keys[][64], size_t *n_keys, const struct results_run
 	return k + 1;
 }
 
-/* Append a line's colour and dash type (realm solid, normal dashed). */
+/* Append a line's colour and dash type (solid, or dashed for the normal VM). */
 static void add_style(char *colors, size_t clen, char *dashes, size_t dlen, size_t color,
-		      const struct results_run_summary *s)
+		      bool normal_vm)
 {
 	size_t used = strlen(colors);
 	snprintf(colors + used, clen - used, "%s%zu", used ? " " : "", color);
 	used = strlen(dashes);
-	snprintf(dashes + used, dlen - used, "%s%d", used ? " " : "", strcmp(s->vm, "normal") ? 1 : 2);
+	snprintf(dashes + used, dlen - used, "%s%d", used ? " " : "", normal_vm ? 2 : 1);
 }
 
 /* ---- figure 2: CDF of whole-fault latency ---- */
@@ -461,7 +461,7 @@ static int fig_cdf(struct plot_ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		const struct results_run_summary *s = refs[i].run->sum;
 		add_style(colors, sizeof(colors), dashes, sizeof(dashes),
-			  color_of(keys, &n_keys, s), s);
+			  color_of(keys, &n_keys, s), !strcmp(s->vm, "normal"));
 
 		size_t m;
 		uint64_t *v = report_samples(refs[i].run, STAGE_COUNT, true, &m);
@@ -739,7 +739,7 @@ static int fig_scaling(struct plot_ctx *c)
 										   &c->dirs[d].runs[j] };
 				}
 			add_style(colors, sizeof(colors), dashes, sizeof(dashes),
-				  color_of(keys, &n_keys, s), s);
+				  color_of(keys, &n_keys, s), !strcmp(s->vm, "normal"));
 			n_lines++;
 		}
 	if (data_commit(c, f, tmp, path))
@@ -839,13 +839,9 @@ static int fig_phases(struct plot_ctx *c)
 				lines[i].rmi_per_mib[k]);
 		/* colour by phase, dashed for the normal VM */
 		const char *ph = strrchr(lines[i].key, ' ') + 1;
-		char num[16];
-		snprintf(num, sizeof(num), "%s%d", i ? " " : "",
-			 !strcmp(ph, "populate") ? 1 : !strcmp(ph, "fault") ? 2 : 3);
-		strncat(colors, num, sizeof(colors) - strlen(colors) - 1);
-		snprintf(num, sizeof(num), "%s%d", i ? " " : "",
-			 !strncmp(lines[i].key, "normal", 6) ? 2 : 1);
-		strncat(dashes, num, sizeof(dashes) - strlen(dashes) - 1);
+		add_style(colors, sizeof(colors), dashes, sizeof(dashes),
+			  !strcmp(ph, "populate") ? 1 : !strcmp(ph, "fault") ? 2 : 3,
+			  !strncmp(lines[i].key, "normal", 6));
 	}
 	free(lines);
 	if (data_commit(c, f, tmp, path))
