@@ -64,6 +64,26 @@ def stage_p50(s):
     raise SystemExit("no stage with a median to move")
 
 
+def move_fault_p50(s):
+    """The fault median moved within its order (min <= p50 <= p90 <= max),
+    with its CI: only faults.csv's rows can tell. On a quick machine the
+    sim's fault times can be so even that p90 == p50 (a CI run saw it), so
+    the median moves to p90, or else down to min, and only when the three
+    are equal one nanosecond up with the upper percentiles (still in
+    order)."""
+    d = realm(s)["fault_ns"]
+    p50 = d["p50_ns"]
+    new = next((d[k] for k in ("p90_ns", "min_ns") if d[k] != p50), None)
+    if new is None:
+        new = p50 + 1
+        for k in ("p90_ns", "p99_ns", "max_ns"):
+            d[k] = max(d[k], new)
+    d["p50_ns"] = new
+    if d.get("p50_ci_low_ns") is not None:  # null when the run has no CI
+        d["p50_ci_low_ns"] = min(d["p50_ci_low_ns"], new)
+        d["p50_ci_high_ns"] = max(d["p50_ci_high_ns"], new)
+
+
 def move_rows(csv):
     """One row of run 0 moved to run 1: counts per run no longer match."""
     lines = csv.splitlines(keepends=True)
@@ -76,9 +96,7 @@ def move_rows(csv):
 
 SUMMARY_CASES = [
     # the CI moved along, so only faults.csv's rows can tell
-    ("p50 set to p90", lambda s: realm(s)["fault_ns"].update(
-        p50_ns=realm(s)["fault_ns"]["p90_ns"], p50_ci_high_ns=realm(s)["fault_ns"]["p90_ns"]),
-     "fault_ns.p50_ns"),
+    ("p50 set to p90", move_fault_p50, "fault_ns.p50_ns"),
     ("RMI count 1e15", rmi_count, "count \"RMI_"),
     ("negative rate", set_in(["faults_per_sec"], -90576.5), "faults_per_sec"),
     ("made-up source", set_in(["source"], "made-up"), "source"),
