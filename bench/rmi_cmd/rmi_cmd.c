@@ -24,6 +24,7 @@
 
 #include "abi/rmi.h"
 #include "abi/smc.h"
+#include "abi/smc_image.h"
 #include "phys/phys.h"
 #include "rmm/rmm.h"
 
@@ -795,12 +796,68 @@ struct runner {
 	 * from the low addresses users name in command files. */
 	uint64_t params_pa;
 	uint64_t run_pa;
+	FILE *image;            /* --smc-image: the calls as issued, or NULL */
+	uint32_t image_calls;
+	bool image_error;
 };
 
 /* REC_AUX_COUNT the model answers (RMI 1.0; --rec-aux), and whether it
  * follows TF-RMM where the 2.0 specification is stricter (--follow). */
 static unsigned runner_rec_aux;
 static bool runner_follow_tfrmm;
+static const char *runner_image_path; /* --smc-image */
+
+static void image_header(const struct runner *r, struct smc_image_header *h, uint64_t size)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, SMC_IMAGE_MAGIC, sizeof(h->magic));
+	h->version = SMC_IMAGE_VERSION;
+	h->n_calls = r->image_calls;
+	h->size = size;
+	h->abi = r->abi == RMI_ABI_1_0 ? 0x10000 : 0x20000;
+}
+
+/* Open --smc-image's file and write a provisional header (no calls yet). */
+static int image_open(struct runner *r, FILE *err)
+{
+	struct smc_image_header h;
+
+	if (!runner_image_path)
+		return RMI_CMD_OK;
+	r->image = fopen(runner_image_path, "wb");
+	image_header(r, &h, 0);
+	if (!r->image || fwrite(&h, sizeof(h), 1, r->image) != 1) {
+		fprintf(err, "rme-bench rmi: cannot write the SMC image %s: %s\n", runner_image_path,
+			strerror(errno));
+		if (r->image)
+			fclose(r->image);
+		r->image = NULL;
+		return RMI_CMD_FAILURE;
+	}
+	return RMI_CMD_OK;
+}
+
+/* The final header (call count, size); a write error anywhere fails. */
+static int image_close(struct runner *r, FILE *err)
+{
+	struct smc_image_header h;
+	long size;
+
+	if (!r->image)
+		return RMI_CMD_OK;
+	size = ftell(r->image);
+	image_header(r, &h, size < 0 ? 0 : (uint64_t)size);
+	bool bad = r->image_error || size < 0 || fseek(r->image, 0, SEEK_SET) != 0 ||
+		   fwrite(&h, sizeof(h), 1, r->image) != 1;
+	bad |= fclose(r->image) != 0;
+	r->image = NULL;
+	if (bad) {
+		fprintf(err, "rme-bench rmi: cannot write the SMC image %s: %s\n", runner_image_path,
+			strerror(errno));
+		return RMI_CMD_FAILURE;
+	}
+	return RMI_CMD_OK;
+}
 
 static int runner_init(struct runner *r, enum rmi_abi abi, FILE *err)
 {
@@ -860,6 +917,33 @@ static uint64_t put_run(struct runner *r, const struct parsed_cmd *c, struct smc
 	return run;
 }
 
+/* One record of the SMC image (abi/smc_image.h): the call as the model
+ * got it, and the NS page it passed, if any, for the driver to place. */
+static void image_put(struct runner *r, const struct parsed_cmd *c, const struct smc_args *a)
+{
+	const struct cmd_desc *d = c->desc;
+	struct smc_image_call rec = { .fid = a->fid, .line = c->line };
+	struct rmi_rec_run run;
+	const void *page = NULL;
+
+	memcpy(rec.x, a->x, sizeof(rec.x));
+	if (d->params == PARAMS_REALM || d->params == PARAMS_REC) {
+		page = c->page;
+		rec.page_reg = count_plain_args(d) + 1;
+	} else if (d->params == PARAMS_REC_RUN && !c->has_run) {
+		memset(&run, 0, sizeof(run));
+		run.entry.flags = c->entry_flags;
+		page = &run;
+		rec.page_reg = 2;
+	}
+	if (page)
+		rec.x[rec.page_reg - 1] = 0;
+	if (fwrite(&rec, sizeof(rec), 1, r->image) != 1 ||
+	    (page && fwrite(page, SMC_IMAGE_PAGE, 1, r->image) != 1))
+		r->image_error = true;
+	r->image_calls++;
+}
+
 static void run_one(struct runner *r, const struct parsed_cmd *c, FILE *out)
 {
 	const struct cmd_desc *d = c->desc;
@@ -876,6 +960,8 @@ static void run_one(struct runner *r, const struct parsed_cmd *c, FILE *out)
 		run = put_run(r, c, &a);
 	if (fid)
 		rmm_smc(r->rmm, &a, &res);
+	if (fid && r->image)
+		image_put(r, c, &a);
 
 	fprintf(out, "%u %s", c->line, d->name);
 	status = print_status(out, d, r->abi, res.x[0]);
@@ -932,10 +1018,13 @@ int rmi_cmd_run_stream(FILE *in, const char *in_name, enum rmi_abi abi, FILE *ou
 	}
 	if (rc == RMI_CMD_OK)
 		rc = runner_init(&r, abi, err);
+	if (rc == RMI_CMD_OK && (rc = image_open(&r, err)) != RMI_CMD_OK)
+		runner_fini(&r);
 	if (rc == RMI_CMD_OK) {
 		run_checked(&r, again, in_name, out, text);
+		rc = image_close(&r, err);
 		runner_fini(&r);
-		if (fflush(out) != 0 || ferror(out)) {
+		if (rc == RMI_CMD_OK && (fflush(out) != 0 || ferror(out))) {
 			fprintf(err, "rme-bench rmi: write error: %s\n", strerror(errno));
 			rc = RMI_CMD_FAILURE;
 		}
@@ -952,7 +1041,8 @@ int rmi_cmd_run_stream(FILE *in, const char *in_name, enum rmi_abi abi, FILE *ou
 
 static void usage(FILE *f)
 {
-	fputs("usage: rme-bench rmi [--abi 1.0|2.0] [--rec-aux N] [--follow spec|tfrmm] FILE\n"
+	fputs("usage: rme-bench rmi [--abi 1.0|2.0] [--rec-aux N] [--follow spec|tfrmm]\n"
+	      "                     [--smc-image OUT] FILE\n"
 	      "  Run one RMI command per line of FILE ('-' = stdin) against a fresh\n"
 	      "  RMM model (NS DRAM at 0x80000000) and print one result line each.\n"
 	      "  Line: COMMAND ARG... (spec name without RMI_, input registers in\n"
@@ -962,7 +1052,9 @@ static void usage(FILE *f)
 	      "  REC_AUX_COUNT, implementation defined; default 0, TF-RMM asks 16).\n"
 	      "  --follow tfrmm: where the RMM 2.0 spec's rtte_state conditions are\n"
 	      "  stricter than TF-RMM, behave as TF-RMM (default: the spec;\n"
-	      "  docs/rmm-model.md lists the points).\n", f);
+	      "  docs/rmm-model.md lists the points).\n"
+	      "  --smc-image OUT: also write the calls as issued (abi/smc_image.h) for\n"
+	      "  tools/rmi_smc_driver to issue with real SMCs (docs/qemu.md).\n", f);
 }
 
 static bool parse_abi(const char *s, enum rmi_abi *abi)
@@ -1011,6 +1103,10 @@ int rmi_cmd_main(int argc, char **argv)
 			if (strcmp(v, "spec") && strcmp(v, "tfrmm"))
 				return usage_error("--follow: '%s' is not spec or tfrmm", v);
 			runner_follow_tfrmm = !strcmp(v, "tfrmm");
+		} else if (strcmp(a, "--smc-image") == 0) {
+			if (i + 1 >= argc || !argv[i + 1][0])
+				return usage_error("%s needs a file", a);
+			runner_image_path = argv[++i];
 		} else if (strcmp(a, "--rec-aux") == 0) {
 			const char *v = i + 1 < argc ? argv[++i] : "";
 			uint64_t n;
