@@ -22,7 +22,8 @@ if [ -z "$syms" ]; then
 fi
 missing=()
 for f in qemu_plugin_read_register qemu_plugin_get_registers qemu_plugin_scoreboard_new \
-	qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu qemu_plugin_read_memory_vaddr; do
+	qemu_plugin_register_vcpu_insn_exec_inline_per_vcpu qemu_plugin_read_memory_vaddr \
+	qemu_plugin_register_vcpu_tb_exec_cond_cb; do
 	grep -qx "$f" <<<"$syms" || missing+=("$f")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -17,6 +17,16 @@
  * So counts are exact per executed instruction, including those of a
  * block an exception leaves half way.
  *
+ * Per SMC issued in the normal world at EL2 (the host's RMI calls), the
+ * difference of the same counters from the SMC to the first normal-world
+ * block executed after it, with X0 at the SMC (the function ID) and at
+ * the return (the status): what EL3 and the RMM executed for that call.
+ * The return is found by a conditional callback at the start of every
+ * normal-world block, evaluated inline against a per-vCPU "call open"
+ * flag, so the normal world pays one compare per block. A call that
+ * comes back anywhere but the instruction after the SMC (an interrupt
+ * taken to the normal world first) is flagged, never dropped.
+ *
  * Arguments: out=FILE (required), stages=FILE (lines "range STAGE START
  * END" and "missing STAGE", hex addresses; scripts/qemu/insn-stages.py
  * writes it from a System.map or kallsyms), run=ID (copied to the output
@@ -24,8 +34,9 @@
  * plugin API does not tell it; copied to the output).
  *
  * Output (text, one record per line, see docs/qemu.md): a header, "R"
- * lines (a guest vCPU starts a run), "S" lines (one per span) and "T"
- * lines (per-vCPU totals) and a final "end". Fatal problems (no register
+ * lines (a guest vCPU starts a run), "S" lines (one per span), "C" lines
+ * (one per normal-world EL2 SMC), "T" lines (per-vCPU totals) and a
+ * final "end". Fatal problems (no register
  * access, bad arguments) print one line and exit QEMU with status 2.
  */
 #include <inttypes.h>
@@ -37,7 +48,7 @@
 #include "a64_class.h"
 #include "qemu_plugin_api.h"
 
-#define PLUGIN_VERSION 1
+#define PLUGIN_VERSION 2
 #define MAX_STAGES 24
 #define MAX_RANGES 256
 #define MAX_VCPUS 64
@@ -66,6 +77,12 @@ struct span {
 	struct counts at_begin;
 };
 
+/* The SMC a vCPU's normal world is waiting on (C records). */
+struct smc_call {
+	uint64_t fid, return_pc;
+	struct counts at_smc;
+};
+
 struct stage_range {
 	uint64_t start, end; /* [start, end) */
 	unsigned stage;
@@ -73,6 +90,8 @@ struct stage_range {
 
 static struct {
 	struct qemu_plugin_scoreboard *sb;
+	struct qemu_plugin_scoreboard *smc_open; /* per vCPU: uint64_t, 1 while a call runs */
+	struct smc_call smc[MAX_VCPUS];
 	FILE *out;
 	pthread_mutex_t lock;
 	const char *run_id, *qemu_version;
@@ -193,6 +212,8 @@ static void add_inline(struct qemu_plugin_insn *insn, size_t offset)
 }
 
 static void on_marker(unsigned int vcpu, void *udata);
+static void on_smc(unsigned int vcpu, void *udata);
+static void on_smc_return(unsigned int vcpu, void *udata);
 
 static void instrument_insn(struct qemu_plugin_insn *insn, const struct tb_context *c)
 {
@@ -202,7 +223,7 @@ static void instrument_insn(struct qemu_plugin_insn *insn, const struct tb_conte
 		return;
 	add_inline(insn, offsetof(struct counts, insn) +
 			 sizeof(uint64_t) * (c->el * WORLD_COUNT + c->world));
-	uint32_t classes = a64_classify(word);
+	uint32_t classes = a64_classify(word), classes_of_word = classes;
 	for (unsigned op = 0; classes; op++, classes >>= 1)
 		if (classes & 1)
 			add_inline(insn, offsetof(struct counts, op) + sizeof(uint64_t) * op);
@@ -212,6 +233,9 @@ static void instrument_insn(struct qemu_plugin_insn *insn, const struct tb_conte
 	if (c->have_vbar && va >= c->vbar && va - c->vbar < 0x800 && (va & 0x7f) == 0)
 		add_inline(insn, offsetof(struct counts, exc) +
 				 sizeof(uint64_t) * (((va - c->vbar) >> 7) & 3));
+	if ((classes_of_word & (1u << A64_OP_SMC)) && c->el == 2 && c->world == WORLD_NS)
+		qemu_plugin_register_vcpu_insn_exec_cb(insn, on_smc, QEMU_PLUGIN_CB_R_REGS,
+						       (void *)(uintptr_t)(va + 4));
 	int hint = a64_hint_imm(word);
 	if (hint == A64_MARK_SPAN_BEGIN || hint == A64_MARK_SPAN_END || hint == A64_MARK_RUN_BEGIN)
 		qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker, QEMU_PLUGIN_CB_R_REGS,
@@ -223,6 +247,11 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 	(void)id;
 	struct tb_context c = tb_context();
 	size_t n = qemu_plugin_tb_n_insns(tb);
+	if (c.world == WORLD_NS && n)
+		qemu_plugin_register_vcpu_tb_exec_cond_cb(
+			tb, on_smc_return, QEMU_PLUGIN_CB_R_REGS, QEMU_PLUGIN_COND_NE,
+			(qemu_plugin_u64){ P.smc_open, 0 }, 0,
+			(void *)(uintptr_t)qemu_plugin_insn_vaddr(qemu_plugin_tb_get_insn(tb, 0)));
 	for (size_t i = 0; i < n; i++)
 		instrument_insn(qemu_plugin_tb_get_insn(tb, i), &c);
 }
@@ -297,6 +326,54 @@ static void on_marker(unsigned int vcpu, void *udata)
 	pthread_mutex_unlock(&P.lock);
 }
 
+/* ---- SMC calls ---- */
+
+/* C record flags: the normal world resumed elsewhere than after the SMC
+ * (an interrupt or another exception was taken there first: the counts
+ * stop at that point), or a new SMC came while one was open (the open one
+ * is printed with this flag and the counts up to the new SMC). */
+#define CALL_NOT_RETURNED 1u
+#define CALL_UNCLOSED 2u
+
+static uint64_t *smc_open_flag(unsigned vcpu)
+{
+	return qemu_plugin_scoreboard_find(P.smc_open, vcpu);
+}
+
+static void print_call(unsigned vcpu, uint64_t status, unsigned flags)
+{
+	struct counts d = counts_delta(vcpu_counts(vcpu), &P.smc[vcpu].at_smc);
+	fprintf(P.out, "C %u 0x%" PRIx64 " 0x%" PRIx64 " %u", vcpu, P.smc[vcpu].fid, status,
+		flags);
+	print_counts(&d);
+	*smc_open_flag(vcpu) = 0;
+}
+
+static void on_smc(unsigned int vcpu, void *udata)
+{
+	uint64_t x0 = 0;
+	if (!read_reg(P.x0, &x0))
+		fatal("qemu_plugin_read_register(x0) failed in an SMC callback", NULL);
+	pthread_mutex_lock(&P.lock);
+	if (*smc_open_flag(vcpu))
+		print_call(vcpu, 0, CALL_UNCLOSED);
+	P.smc[vcpu] = (struct smc_call){ x0, (uint64_t)(uintptr_t)udata, *vcpu_counts(vcpu) };
+	*smc_open_flag(vcpu) = 1;
+	pthread_mutex_unlock(&P.lock);
+}
+
+static void on_smc_return(unsigned int vcpu, void *udata)
+{
+	uint64_t x0 = 0;
+	if (!read_reg(P.x0, &x0))
+		fatal("qemu_plugin_read_register(x0) failed at an SMC's return", NULL);
+	pthread_mutex_lock(&P.lock);
+	if (*smc_open_flag(vcpu))
+		print_call(vcpu, x0,
+			   (uint64_t)(uintptr_t)udata == P.smc[vcpu].return_pc ? 0 : CALL_NOT_RETURNED);
+	pthread_mutex_unlock(&P.lock);
+}
+
 /* ---- output header and totals ---- */
 
 static void print_columns(void)
@@ -322,6 +399,9 @@ static void at_exit(qemu_plugin_id_t id, void *udata)
 	(void)id;
 	(void)udata;
 	pthread_mutex_lock(&P.lock);
+	for (unsigned v = 0; v < P.max_vcpus; v++) /* e.g. PSCI SYSTEM_OFF: never returns */
+		if (*smc_open_flag(v))
+			print_call(v, 0, CALL_UNCLOSED);
 	for (unsigned v = 0; v < P.max_vcpus; v++) {
 		fprintf(P.out, "T %u", v);
 		print_counts(vcpu_counts(v));
@@ -377,6 +457,8 @@ static void print_header(void)
 		A64_MARK_SPAN_BEGIN, A64_MARK_SPAN_END, A64_MARK_RUN_BEGIN);
 	fprintf(P.out, "security %s\n", P.scr_el3 ? "SCR_EL3.{NS,NSE}" : "no EL3: non-secure");
 	fprintf(P.out, "stages_missing %s\n", P.missing[0] ? P.missing : "-");
+	fprintf(P.out, "smc_calls C vcpu fid status flags: NS-EL2 SMC to the next NS block "
+		"(flags 1 resumed elsewhere, 2 unclosed)\n");
 	print_columns();
 	fflush(P.out);
 }
@@ -421,6 +503,7 @@ RMEB_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info
 	if (!P.out)
 		fatal("cannot write ", out);
 	P.sb = qemu_plugin_scoreboard_new(sizeof(struct counts));
+	P.smc_open = qemu_plugin_scoreboard_new(sizeof(uint64_t));
 	qemu_plugin_register_vcpu_init_cb(id, first_vcpu);
 	qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
 	qemu_plugin_register_atexit_cb(id, at_exit, NULL);
