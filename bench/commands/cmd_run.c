@@ -557,6 +557,17 @@ static int parse_options(int argc, char **argv, struct run_options *o)
 	if (o->kvm && strcmp(o->profile, "none"))
 		return bad("--profile: modeled costs are for --backend sim (a real VM pays the "
 			   "real ones)");
+	const struct cost_profile *prof = cost_profile_find(o->profile);
+	if (o->want_realm && prof->per_call) {
+		const char *pabi = o->realm_policy->abi == RMI_ABI_1_0 ? "1.0" : "2.0";
+		if (!cost_profile_covers_abi(prof, pabi)) {
+			snprintf(err, sizeof(err), "--profile %s has instruction counts for no RMI %s "
+				 "command (policy %s speaks %s): use --abi %s, or another profile "
+				 "(see 'rme-bench list profiles')", prof->name, pabi,
+				 o->realm_policy->name, pabi, !strcmp(pabi, "1.0") ? "2.0" : "1.0");
+			return bad(err);
+		}
+	}
 
 	if (!o->n_patterns)
 		for (size_t i = 0; i < sizeof(default_patterns) / sizeof(*default_patterns); i++)

@@ -4,8 +4,10 @@
  *
  * Contract: a profile is a table row with a per-SMC round-trip cost and
  * the public source of that number, and optionally the RMM's own work per
- * command: instructions TF-RMM's handlers execute (measured on its host
- * build with callgrind, results/profiles/tfrmm-host-icount.csv) turned into
+ * command: instructions TF-RMM's handlers execute (tfrmm-n1: on its x86
+ * host build with callgrind, results/profiles/tfrmm-host-icount.csv;
+ * tfrmm-qemu: aarch64 TF-RMM and TF-A under QEMU, counted per call by the
+ * instruction plugin, results/profiles/tfrmm-qemu-icount.csv) turned into
  * time at a stated clock and IPC. Only costs with a measured or published
  * figure are modeled; everything else (GPT maintenance per delegated
  * granule, TLB/cache maintenance, zeroing bandwidth, the realm world
@@ -17,6 +19,7 @@
 #ifndef BENCH_PROFILES_H
 #define BENCH_PROFILES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +71,10 @@ size_t cost_profile_extras(const struct cost_profile *p, const char *abi,
  * for the others. */
 void cost_profile_weights(const struct cost_profile *p, const char *abi,
 			  uint32_t weights[RMI_WEIGHT_FIDS]);
+
+/* Whether the profile has a per-call count for any command of `abi`
+ * (a per-call profile measured on one ABI cannot cost the other's runs). */
+bool cost_profile_covers_abi(const struct cost_profile *p, const char *abi);
 
 /* The RMM instructions of one call of `command` under `abi`, or -1. */
 double cost_profile_icount(const struct cost_profile *p, const char *abi, const char *command);
