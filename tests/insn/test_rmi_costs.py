@@ -14,17 +14,13 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, data_lines, failures  # noqa: E402
+
 src, exe, work = sys.argv[1:4]
 os.makedirs(work, exist_ok=True)
 prof = os.path.join(src, "results", "profiles")
 costs = os.path.join(src, "scripts", "qemu", "rmi-costs.py")
-fails = []
-
-
-def check(cond, what):
-    if not cond:
-        fails.append(what)
-        print("FAIL:", what, file=sys.stderr)
 
 
 def unzip(name):
@@ -46,12 +42,6 @@ with open(model, "w") as f:
 def run(*args):
     return subprocess.run([sys.executable, costs, *args], capture_output=True, text=True)
 
-
-def data_lines(text):
-    # the provenance comments name the revision and command that made the
-    # run; the rest (call counts, differential check, rows) must match
-    return [l for l in text.splitlines() if not l.startswith("# ") or " RMI calls" in l
-            or "model vs SMC" in l]
 
 
 p = run(plugin, uart, cmds, model)
@@ -83,5 +73,5 @@ refused("a driver error", [plugin, err, cmds, model], "the driver says")
 other = os.path.join(work, "other.rmi")
 open(other, "w").write("VERSION 0x20000\n")
 refused("another command file", [plugin, uart, other, model], "has no command at line")
-print(f"rmi-costs: {len(want)} lines checked, {len(fails)} failure(s)")
-sys.exit(1 if fails else 0)
+print(f"rmi-costs: {len(want)} lines checked, {len(failures)} failure(s)")
+sys.exit(1 if failures else 0)

@@ -19,18 +19,10 @@ import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from checks import check, data_lines, failures  # noqa: E402
+
 mode, src, exe, driver, plugin, work = sys.argv[1:7]
-fails = []
-
-
-def check(cond, what):
-    if not cond:
-        fails.append(what)
-        print("FAIL:", what, file=sys.stderr)
-
-
-def data_lines(text):
-    return [l for l in text.splitlines() if not l.startswith("# ") or " RMI calls" in l]
 
 
 args = ["bash", os.path.join(src, "scripts", "qemu", "rmi-profile.sh"), "--rme-bench", exe,
@@ -69,5 +61,5 @@ elif out:
     got = data_lines(out)
     check(got == want, "this run's counts differ from results/profiles/tfrmm-qemu-icount.csv:\n" +
           "\n".join(f"  - {a}\n  + {b}" for a, b in zip(want, got) if a != b)[:3000])
-print(f"smc driver ({mode}): {len(fails)} failure(s)")
-sys.exit(1 if fails else 0)
+print(f"smc driver ({mode}): {len(failures)} failure(s)")
+sys.exit(1 if failures else 0)
