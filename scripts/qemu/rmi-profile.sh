@@ -21,7 +21,8 @@
 #
 # Usage: scripts/qemu/rmi-profile.sh --rme-bench BIN --driver BIN --plugin SO --out DIR
 #                                    [--firmware DIR] [--cmds FILE] [--reps N] [--timeout S]
-# Writes DIR/{cmds.rmi,model.txt,image.smc,bl33.bin,uart.log,plugin.out,costs.csv}.
+# Writes DIR/{cmds.rmi,model.txt,image.smc,bl33.bin,uart.log,plugin.out,costs.csv}, and with
+# --firmware and gnuplot DIR/rmi-costs.png (scripts/qemu/rmi-costs-plot.py).
 # Exit 0 done, 1 a step failed, 2 usage or a QEMU that cannot run the plugin.
 set -euo pipefail
 
@@ -99,3 +100,8 @@ fi
 python3 "$here/rmi-costs.py" "${prov[@]}" "$out/plugin.out" "$out/uart.log" "$out/cmds.rmi" \
 	"$out/model.txt" >"$out/costs.csv"
 echo "rmi-profile.sh: wrote $out/costs.csv" >&2
+# the figure, where the run has the rows it draws (a firmware run) and gnuplot is there
+if [ -n "$firmware" ] && command -v gnuplot >/dev/null; then
+	python3 "$here/rmi-costs-plot.py" "$out/costs.csv" "$here/../../results/profiles/tfrmm-host-icount.csv" \
+		"$out/rmi-costs.png" && echo "rmi-profile.sh: wrote $out/rmi-costs.png" >&2
+fi

@@ -6,11 +6,13 @@ scripts/qemu/rmi-profile-cmds.py writes and the model's answers to it,
 gives back results/profiles/tfrmm-qemu-icount.csv line for line (the
 provenance comments aside). And it refuses what does not belong together
 (exit 2, one line): a console with a call missing, a plugin file cut
-short, a driver that reported an error, another command file.
+short, a driver that reported an error, another command file. The
+figure script draws the CSV and refuses one without a row it draws.
 
 Usage: test_rmi_costs.py SOURCE_DIR RME_BENCH WORKDIR"""
 import gzip
 import os
+import shutil
 import subprocess
 import sys
 
@@ -73,5 +75,18 @@ refused("a driver error", [plugin, err, cmds, model], "the driver says")
 other = os.path.join(work, "other.rmi")
 open(other, "w").write("VERSION 0x20000\n")
 refused("another command file", [plugin, uart, other, model], "has no command at line")
+# The figure: drawn from the committed CSV; refused from one without a row it draws.
+plot = os.path.join(src, "scripts", "qemu", "rmi-costs-plot.py")
+qcsv = os.path.join(prof, "tfrmm-qemu-icount.csv")
+hcsv = os.path.join(prof, "tfrmm-host-icount.csv")
+if shutil.which("gnuplot"):
+    png = os.path.join(work, "rmi-costs.png")
+    q = subprocess.run([sys.executable, plot, qcsv, hcsv, png], capture_output=True, text=True)
+    check(q.returncode == 0 and os.path.getsize(png) > 10000, f"plot: exit {q.returncode} {q.stderr}")
+thin = os.path.join(work, "no-rec-enter.csv")
+open(thin, "w").write("".join(l for l in open(qcsv) if not l.startswith("REC_ENTER,")))
+q = subprocess.run([sys.executable, plot, thin, hcsv, os.path.join(work, "thin.png")],
+                   capture_output=True, text=True)
+check(q.returncode == 2 and "no successful REC_ENTER" in q.stderr, f"plot of a thin CSV: {q.returncode} {q.stderr!r}")
 print(f"rmi-costs: {len(want)} lines checked, {len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
