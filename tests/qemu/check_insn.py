@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Checks two merged instruction-accounting runs of the same configuration
-(scripts/qemu/insn-e2e.sh) and prints instructions per fault by world.
+(scripts/qemu/insn-e2e.sh, scripts/qemu/realm-insn.sh) and prints
+instructions per fault by world. A realm's guest runs at realm EL1, a
+normal VM's at NS EL1; a realm fault also has the RMM's (realm EL2) and
+EL3's instructions.
 
 Asserts: every fault has guest (EL1) and host kernel (EL2) instructions and
 its stage split adds up to its EL2 count; meta.json and summary.json say
@@ -37,7 +40,12 @@ def load(d):
 
 
 def label(run):
-    return f"{run['pattern']} {run['vcpus']}vcpu"
+    return f"{run['vm'][0]} {run['pattern']} {run['vcpus']}vcpu"
+
+
+def guest_col(summary, row):
+    """The guest kernel's column: realm EL1 for a realm's faults, else NS EL1."""
+    return "insn_el1_realm" if summary["runs"][int(row["run"])]["vm"] == "realm" else "insn_el1_ns"
 
 
 def lower_median(v):
@@ -61,26 +69,27 @@ def main(argv):
         errors.append(f"fault rows differ: {len(ra)} vs {len(rb)}")
     stages = [c for c in ra[0] if c.startswith("insn_s_")] if ra else []
     for i, r in enumerate(ra):
-        el1, el2 = int(r["insn_el1_ns"]), int(r["insn_el2_ns"])
+        el1, el2 = int(r[guest_col(sa, r)]), int(r["insn_el2_ns"])
         if el1 <= 0 or el2 <= 0:
             errors.append(f"A row {i}: no guest or no host kernel instructions ({el1}, {el2})")
         if sum(int(r[s]) for s in stages) != el2:
             errors.append(f"A row {i}: stage split {sum(int(r[s]) for s in stages)} != EL2 {el2}")
-    guest_diff = sum(1 for a, b in zip(ra, rb) if a["insn_el1_ns"] != b["insn_el1_ns"])
+    guest_diff = sum(1 for a, b in zip(ra, rb) if a[guest_col(sa, a)] != b[guest_col(sa, a)])
     if guest_diff:
         errors.append(f"{guest_diff} faults with different guest instruction counts")
     worst = 0.0
     ungated = []
     warnings = []
-    print("instructions per fault (medians; run A), normal VM, QEMU TCG:")
-    print(f"{'config':<14} {'faults':>6} {'guest EL1':>10} {'host EL2':>10} {'host EL0':>9} "
-          f"{'EL2 B/A-1':>10} {'flagged':>7}  stages (EL2)")
+    print("instructions per fault (medians; run A), QEMU TCG; n/r: normal VM / realm:")
+    print(f"{'config':<16} {'faults':>6} {'guest EL1':>10} {'host EL2':>10} {'host EL0':>9} "
+          f"{'RMM':>8} {'EL3':>7} {'EL2 B/A-1':>10} {'flagged':>7}  stages (EL2)")
     print("  (EL2 B/A-1: medians over faults unflagged in both runs; '*': all flagged, over all)")
     for k, run in enumerate(sa["runs"]):
         fa = [r for r in ra if int(r["run"]) == k]
         fb = [r for r in rb if int(r["run"]) == k]
-        med = {c: lower_median([int(r[c]) for r in fa]) for c in ["insn_el0_ns", "insn_el1_ns",
-                                                               "insn_el2_ns"] + stages}
+        gcol = "insn_el1_realm" if run["vm"] == "realm" else "insn_el1_ns"
+        cols = ["insn_el0_ns", gcol, "insn_el2_ns", "insn_el2_realm", "insn_el3_root"] + stages
+        med = {c: lower_median([int(r[c]) for r in fa]) for c in cols if not fa or c in fa[0]}
         clean = [i for i, (x, y) in enumerate(zip(fa, fb))
                  if not int(x["insn_flags"]) and not int(y["insn_flags"])]
         ea = lower_median([int(fa[i]["insn_el2_ns"]) for i in clean])
@@ -101,8 +110,10 @@ def main(argv):
                             f"differ by {spread:.2%} (> 1 %, reported, not gated): {moved}")
         flagged = sum(1 for r in fa if int(r["insn_flags"]))
         split = " ".join(f"{s[7:]}={med[s]}" for s in stages if med[s])
-        print(f"{label(run):<14} {len(fa):>6} {med['insn_el1_ns']:>10} {med['insn_el2_ns']:>10} "
-              f"{med['insn_el0_ns']:>9} {spread:>9.3%}{' ' if gated else '*'} {flagged:>7}  {split}")
+        print(f"{label(run):<16} {len(fa):>6} {med.get(gcol, 0):>10} {med['insn_el2_ns']:>10} "
+              f"{med['insn_el0_ns']:>9} {med.get('insn_el2_realm', 0):>8} "
+              f"{med.get('insn_el3_root', 0):>7} {spread:>9.3%}{' ' if gated else '*'} "
+              f"{flagged:>7}  {split}")
     print(f"determinism: guest instructions identical in {len(ra) - guest_diff} of {len(ra)} "
           f"faults; host EL2 medians (unflagged faults) differ by at most {worst:.3%}")
     if ungated:
