@@ -64,6 +64,11 @@ fi
 ird="$out/initramfs"
 rm -rf "$ird"
 mkdir -p "$ird"/{bin,etc/rmeb,lib/aarch64-linux-gnu,share/rme-bench,proc,sys,dev,tmp}
+# /dev/console for /init's output: with -initrd the kernel's own built-in
+# archive has it, but an initramfs built into a kernel (the CCA host of
+# realm-insn.sh, booted by firmware) must bring its own. mknod needs root.
+mknod -m 600 "$ird/dev/console" c 5 1 2>/dev/null ||
+	echo "build-host.sh: no /dev/console in the initramfs (mknod needs root): fine with -initrd only" >&2
 cp "$root/bin/busybox" "$ird/bin/busybox"
 ln -s busybox "$ird/bin/sh" # the shebang of /init
 cp "$here/init.sh" "$ird/init"
