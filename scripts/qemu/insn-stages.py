@@ -32,11 +32,18 @@ STAGES = [
                 "stage2_map_walk_table_pre", "stage2_attr_walker", "stage2_update_leaf_attrs"]),
     ("data_create", ["realm_map_protected"]),
     ("unprot_map", ["realm_map_non_secure"]),
-    ("rtt_create", ["realm_create_rtt_levels"]),
-    ("rtt_fold", ["realm_rtt_fold", "fold_rtt"]),
-    ("set_ripas", ["rec_exit_ripas_change", "realm_set_ipa_state"]),
+    ("rtt_create", ["realm_create_rtt_levels", "realm_rtt_create"]),
+    # v14 names its fold and RIPAS-change helpers realm_fold_rtt_level / ripas_change
+    ("rtt_fold", ["realm_rtt_fold", "fold_rtt", "realm_fold_rtt_level"]),
+    ("set_ripas", ["rec_exit_ripas_change", "realm_set_ipa_state", "ripas_change"]),
+    # a realm's vCPU enters through the RMM (kvm_rec_enter: REC_ENTER's SMC)
     ("rec_enter", ["__kvm_vcpu_run", "__kvm_vcpu_run_vhe", "kvm_vcpu_run_vhe",
-                   "__guest_enter", "__guest_exit", "kvm_arm_vcpu_enter_exit"]),
+                   "__guest_enter", "__guest_exit", "kvm_arm_vcpu_enter_exit",
+                   "kvm_rec_enter", "kvm_rec_pre_enter"]),
+    # Delegation's own share of the host's work (the tracefs path cannot
+    # split it out of data_create); its EL3 and RMM part is in the worlds'
+    # columns and, per call, in the plugin's C records.
+    ("delegate", ["rmi_delegate_range", "rmi_undelegate_range", "free_delegated_page"]),
 ]
 
 

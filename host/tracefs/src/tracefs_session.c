@@ -59,8 +59,8 @@ static const struct probe_def probe_defs[] = {
 	{ "rmeb_rmapns", "realm_map_non_secure", STAGE_UNPROT_MAP, FAULT_UNPROTECTED, VM_REALM, 0,
 	  NULL },
 	{ "rmeb_rtt", "realm_create_rtt_levels", STAGE_RTT_CREATE, -1, VM_REALM, 0, NULL },
-	{ "rmeb_fold", "realm_rtt_fold|fold_rtt", STAGE_RTT_FOLD, -1, VM_REALM, 0, NULL },
-	{ "rmeb_ripas", "rec_exit_ripas_change|realm_set_ipa_state", STAGE_SET_RIPAS,
+	{ "rmeb_fold", "realm_rtt_fold|fold_rtt|realm_fold_rtt_level", STAGE_RTT_FOLD, -1, VM_REALM, 0, NULL },
+	{ "rmeb_ripas", "rec_exit_ripas_change|realm_set_ipa_state|ripas_change", STAGE_SET_RIPAS,
 	  FAULT_RIPAS_CHANGE, VM_REALM, 0, NULL },
 };
 
