@@ -21,6 +21,8 @@ EXPR    one per remaining column, a Python expression over `r` (the one
         faults, ..." from the run's faults.csv (faults of SKIP_KIND left
         out), calls(run[, skip_kind]) their sum, num(x, fmt) formats, us(ns) = "%.0f",
         sim(run, OPTS...) the sim's run of the same configuration,
+        insn(run, COLUMN[, STAT]) a merged instruction column's median (or
+        STAT) from summary.json "insn",
         trimmed_mean(run) the mean whole fault up to the run's p99.
         A column whose header is in `...` brackets is not checked: write
         `-` as its EXPR. `cases:DIR` counts the RMI command files there
@@ -160,6 +162,14 @@ def cells(line):
     return [c.strip().replace("**", "").replace("`", "") for c in line.strip().strip("|").split("|")]
 
 
+def insn(run, column, stat="p50"):
+    """A merged instruction column's statistic for one run (summary.json
+    "insn", written by `rme-bench insn merge`)."""
+    with open(os.path.join(run["_dir"], "summary.json")) as f:
+        entry = next(e for e in json.load(f)["insn"] if e["run"] == run["_id"])
+    return entry["metrics"][column][stat]
+
+
 def check_table(path, lineno, lines, src, keys, exprs):
     fails = 0
     fixed = []
@@ -196,7 +206,7 @@ def check_table(path, lineno, lines, src, keys, exprs):
             cand = runs
         match = [r for r in cand if all(field(r, k) == v for k, v in want.items())]
         env = {"hist": hist, "calls": calls, "num": num, "us": us, "sim": sim,
-               "trimmed_mean": trimmed_mean}
+               "trimmed_mean": trimmed_mean, "insn": insn}
         env["realm"] = next((r for r in match if r.get("vm") == "realm"), None)
         env["normal"] = next((r for r in match if r.get("vm") == "normal"), None)
         env["r"] = match[0] if len(match) == 1 else env["realm"]
