@@ -15,6 +15,7 @@
 #include "results/input_file.h"
 #include "results/json.h"
 #include "results/stats.h"
+#include "rmm/rmm.h"
 
 #define MAX_COLS 128
 #define WORLD_COLS 7
@@ -42,8 +43,20 @@ struct stream { /* one guest vCPU across runs */
 	size_t n, next;
 };
 
+/* One RMI call the host issued at NS-EL2 (a "C" record of the plugin):
+ * the worlds' instructions from its SMC to its return. */
+struct rmi_call {
+	uint64_t fid, el3, rmm, el01;
+	unsigned flags;
+};
+
+#define RMI_FID_FIRST 0xC4000150ULL /* SMCCC: the RMI function range */
+#define RMI_FID_LAST  0xC40002CFULL
+
 struct plugin_out {
 	char *run_id, *qemu, *markers, *security, *missing, *plugin_version;
+	struct rmi_call *calls;
+	size_t n_calls, cap_calls;
 	char *cols[MAX_COLS];
 	size_t n_cols;
 	struct span *spans;
@@ -192,6 +205,44 @@ static int each_line(const char *path, int (*fn)(void *, char *, size_t), void *
 	return rc;
 }
 
+/* "C VCPU FID STATUS FLAGS COUNTS...": kept when FID is an RMI command. */
+static int add_call(struct plugin_out *p, char *rest, char *err, size_t len, size_t lineno)
+{
+	int el3 = col_index(p, "insn_el3_root"), rmm = col_index(p, "insn_el2_realm");
+	int el1 = col_index(p, "insn_el1_realm"), el0 = col_index(p, "insn_el0_realm");
+	uint64_t v[MAX_COLS];
+	char *end;
+	struct rmi_call c = { 0 };
+	if (el3 < 0 || rmm < 0 || el1 < 0 || el0 < 0)
+		return fail(2, err, len, "span file:%zu: a call record before the columns line", lineno);
+	errno = 0;
+	(void)strtoul(rest, &end, 10); /* QEMU vCPU */
+	c.fid = strtoull(end, &end, 16);
+	(void)strtoull(end, &end, 16); /* status */
+	c.flags = (unsigned)strtoul(end, &end, 10);
+	for (size_t i = 0; i < p->n_cols; i++)
+		v[i] = strtoull(end, &end, 10);
+	while (*end == ' ' || *end == '\n')
+		end++;
+	if (errno || *end)
+		return fail(2, err, len, "span file:%zu: not a call record", lineno);
+	if (c.fid < RMI_FID_FIRST || c.fid > RMI_FID_LAST)
+		return 0;
+	c.el3 = v[el3];
+	c.rmm = v[rmm];
+	c.el01 = v[el1] + v[el0];
+	if (p->n_calls == p->cap_calls) {
+		size_t cap = p->cap_calls ? 2 * p->cap_calls : 256;
+		struct rmi_call *n = realloc(p->calls, cap * sizeof(*n));
+		if (!n)
+			return fail(1, err, len, "out of memory");
+		p->calls = n;
+		p->cap_calls = cap;
+	}
+	p->calls[p->n_calls++] = c;
+	return 0;
+}
+
 struct plugin_reader {
 	struct plugin_out *p;
 	const char *path;
@@ -217,6 +268,8 @@ static int plugin_line(void *ctx, char *line, size_t lineno)
 		return new_segment(&p->streams[gv], vcpus) ? 0 : fail(1, rd->err, rd->len,
 									 "out of memory");
 	}
+	if (line[0] == 'C' && line[1] == ' ')
+		return add_call(p, line + 2, rd->err, rd->len, lineno);
 	if (!strncmp(line, "end", 3))
 		p->ended = true;
 	else if (line[0] != 'T')
@@ -545,7 +598,89 @@ struct summary_arg {
 	const size_t *row_span;
 	size_t n_runs;
 	uint64_t *buf;
+	enum rmi_abi abi; /* names of the RMI calls (meta.json abi) */
 };
+
+static int by_fid(const void *x, const void *y)
+{
+	const struct rmi_call *a = x, *b = y;
+	return a->fid < b->fid ? -1 : a->fid > b->fid;
+}
+
+static void write_dist(struct json_writer *w, const char *key, uint64_t *v, size_t n)
+{
+	struct sample_stats st;
+	if (!n || stats_summarize(v, n, &st))
+		return;
+	json_key(w, key);
+	json_begin_object(w);
+	json_member_u64(w, "min", st.min);
+	json_member_u64(w, "p50", st.p50);
+	json_member_u64(w, "max", st.max);
+	json_end_object(w);
+}
+
+/* RMM 2.0 commands the RMM model does not implement (no slot): their spec
+ * names (DEN0137 2.0-bet1 function IDs), so that insn_rmi names them too. */
+static const struct { uint64_t fid; const char *name; } unmodeled_rmi[] = {
+	{ 0xC400016E, "RMM_CONFIG_SET" }, { 0xC40001E1, "GRANULE_TRACKING_GET" },
+	{ 0xC40001E3, "GRANULE_TRACKING_SET" }, { 0xC40001EC, "RMM_CONFIG_GET" },
+	{ 0xC40001F3, "GPT_L1_CREATE" }, { 0xC40001F4, "GPT_L1_DESTROY" },
+	{ 0xC4000202, "RMM_ACTIVATE" }, { 0xC4000208, "OP_MEM_DONATE" },
+	{ 0xC4000209, "OP_MEM_RECLAIM" }, { 0xC400020A, "OP_CANCEL" },
+};
+
+static const char *rmi_name(uint64_t fid, enum rmi_abi abi)
+{
+	const char *name = rmi_command_name_of_slot(rmi_command_slot_abi(fid, abi));
+	for (size_t i = 0; !name && i < sizeof(unmodeled_rmi) / sizeof(unmodeled_rmi[0]); i++)
+		if (unmodeled_rmi[i].fid == fid)
+			name = unmodeled_rmi[i].name;
+	return name;
+}
+
+/* One entry per RMI command: its unflagged calls' instructions by world. */
+static void write_rmi_command(struct json_writer *w, const struct rmi_call *c, size_t n,
+			      enum rmi_abi abi, uint64_t *buf)
+{
+	char fid[24];
+	const char *name = abi == RMI_ABI_2_0 ? rmi_name(c[0].fid, abi) :
+			   rmi_command_name_of_slot(rmi_command_slot_abi(c[0].fid, abi));
+	size_t ok = 0;
+	snprintf(fid, sizeof(fid), "0x%" PRIX64, c[0].fid);
+	json_begin_object(w);
+	json_member_string(w, "command", name ? name : fid);
+	json_member_string(w, "fid", fid);
+	for (size_t i = 0; i < n; i++)
+		ok += !c[i].flags;
+	json_member_u64(w, "calls", ok);
+	json_member_u64(w, "flagged_calls", n - ok);
+	for (int world = 0; world < 3; world++) {
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
+			if (!c[i].flags)
+				buf[k++] = world == 0 ? c[i].el3 : world == 1 ? c[i].rmm : c[i].el01;
+		write_dist(w, world == 0 ? "el3" : world == 1 ? "rmm" : "realm_el01", buf, k);
+	}
+	json_end_object(w);
+}
+
+/* p->calls sorted by FID (merge_loaded sorts them). */
+static void write_rmi_calls(struct json_writer *w, const struct plugin_out *p, enum rmi_abi abi)
+{
+	uint64_t *buf = malloc((p->n_calls ? p->n_calls : 1) * sizeof(*buf));
+	if (!buf)
+		return;
+	json_key(w, "insn_rmi");
+	json_begin_array(w);
+	for (size_t i = 0, j; i < p->n_calls; i = j) {
+		for (j = i; j < p->n_calls && p->calls[j].fid == p->calls[i].fid; j++)
+			;
+		write_rmi_command(w, p->calls + i, j - i, abi, buf);
+	}
+	json_end_array(w);
+	free(buf);
+}
 
 static void summary_extra(struct json_writer *w, const void *arg)
 {
@@ -555,6 +690,8 @@ static void summary_extra(struct json_writer *w, const void *arg)
 	for (size_t k = 0; k < a->n_runs; k++)
 		write_run_insn(w, k, a->r, a->c, a->p, a->row_span, a->buf);
 	json_end_array(w);
+	if (a->p->n_calls)
+		write_rmi_calls(w, a->p, a->abi);
 }
 
 struct meta_arg {
@@ -581,6 +718,13 @@ static void meta_extra(struct json_writer *w, const void *arg)
 	json_member_string(w, "markers", a->p->markers ? a->p->markers : "?");
 	json_member_string(w, "security_state_from", a->p->security ? a->p->security : "?");
 	json_member_string(w, "stages_missing", a->p->missing ? a->p->missing : "-");
+	if (a->p->n_calls)
+		json_member_string(w, "insn_rmi", "summary.json insn_rmi: per RMI command the host "
+				   "issued at NS-EL2 during the plugin's boot (every configuration and "
+				   "the calls outside faults together), the EL3, RMM (realm EL2) and realm "
+				   "EL1/EL0 instructions of one call, from its SMC to its return; calls "
+				   "the normal world resumed elsewhere (an interrupt) are counted as "
+				   "flagged_calls and left out of the statistics");
 	json_member_string(w, "insn_flags", "1: span ended on another QEMU vCPU; 2: no begin "
 			   "marker; 4: an interrupt was taken inside the span (its handler's "
 			   "instructions are in the counts); 8: a WFE ran inside the span (it waited "
@@ -605,6 +749,7 @@ static void free_all(struct plugin_out *p, struct results_rows *r)
 	}
 	for (size_t i = 0; i < p->n_cols; i++)
 		free(p->cols[i]);
+	free(p->calls);
 	free(p->run_id);
 	free(p->qemu);
 	free(p->markers);
@@ -654,7 +799,11 @@ static int merge_loaded(const struct insn_merge_opts *o, struct plugin_out *p,
 		rc = fail(1, err, len, "out of memory");
 	if (!rc)
 		rc = pair_rows(p, r, runs, row_span, err, len);
-	struct summary_arg sa = { r, &c, p, row_span, runs->array.count, buf };
+	const struct json_value *abi = json_get(meta, "abi");
+	qsort(p->calls, p->n_calls, sizeof(*p->calls), by_fid);
+	struct summary_arg sa = { r, &c, p, row_span, runs->array.count, buf,
+				  json_as_string(abi) && !strcmp(json_as_string(abi), "1.0") ?
+				  RMI_ABI_1_0 : RMI_ABI_2_0 };
 	struct meta_arg ma = { p, o->qemu_version ? o->qemu_version : p->qemu };
 	if (!rc) {
 		snprintf(path, sizeof(path), "%s/faults.csv", o->dir);

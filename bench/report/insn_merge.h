@@ -11,7 +11,10 @@
  * exceptions taken inside the span and flags; summary.json gains "insn"
  * (per run: distributions of each of those columns); meta.json gains "insn"
  * (what these numbers are: emulated instruction counts, QEMU and plugin
- * version, markers, missing stages).
+ * version, markers, missing stages). When the span file has "C" records
+ * of RMI calls (the host's SMCs at NS-EL2), summary.json also gains
+ * "insn_rmi": per RMI command (spec name, FID) its calls, flagged calls,
+ * and min/p50/max of EL3, RMM and realm EL1/EL0 instructions per call.
  *
  * Refusals (return 2, message in ERR, nothing written): a span file that
  * is not the plugin's or is truncated (no "end"), a run id that differs

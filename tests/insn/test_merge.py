@@ -43,7 +43,21 @@ def span_counts(i, el2_scale=1.0):
     return [v[c] for c in COLS]
 
 
-def write_spans(path, results, run_id, vcpus_override=None, drop=0, end=True, el2_scale=1.0):
+def call_counts(el3, rmm):
+    v = dict.fromkeys(COLS, 0)
+    v["insn_el3_root"], v["insn_el2_realm"] = el3, rmm
+    return " ".join(str(v[c]) for c in COLS)
+
+
+# "C" records the plugin writes per NS-EL2 SMC: three RANGE_DELEGATEs (one
+# of them flagged: resumed elsewhere), a REC_ENTER, a PSCI call (not RMI:
+# ignored) and a command the model does not know (named from the table).
+CALLS = [("0xc40001f1", 0, 2185, 257), ("0xc40001f1", 0, 2185, 259), ("0xc40001f1", 1, 900, 10),
+         ("0xc400015c", 0, 1179, 9193), ("0x84000000", 0, 249, 0), ("0xc4000208", 0, 1179, 3536)]
+
+
+def write_spans(path, results, run_id, vcpus_override=None, drop=0, end=True, el2_scale=1.0,
+                calls=False):
     rows = list(csv.DictReader(open(os.path.join(results, "faults.csv"))))
     runs = json.load(open(os.path.join(results, "summary.json")))["runs"]
     with open(path, "w") as f:
@@ -51,6 +65,8 @@ def write_spans(path, results, run_id, vcpus_override=None, drop=0, end=True, el
                 "qemu_version 10.0.2\nmarkers span_begin=hint#104 span_end=hint#105 "
                 "run_begin=hint#106\nsecurity no EL3: non-secure\nstages_missing data_create\n")
         f.write("columns " + " ".join(COLS) + "\n")
+        for fid, flags, el3, rmm in (CALLS if calls else []):
+            f.write(f"C 0 {fid} 0x0 {flags} {call_counts(el3, rmm)}\n")
         for k, run in enumerate(runs):
             for v in range(run["vcpus"]):
                 f.write(f"R {v} {v} {vcpus_override or run['vcpus']}\n")
@@ -117,6 +133,24 @@ def main(argv):
           "meta.json insn says what the counts are")
     rc, err = merge(rmeb, spans, d)
     check(rc == 2, f"merging twice is refused with 2, got {rc}")
+    check("insn_rmi" not in summary, "no RMI call records, no insn_rmi")
+
+    # RMI calls the host issued (C records): per command, flagged ones apart
+    d3 = fresh(base, "calls")
+    write_spans(spans, d3, "rid-1", calls=True)
+    rc, err = merge(rmeb, spans, d3)
+    check(rc == 0, f"merge with call records: exit {rc} ({err})")
+    rmi = {e["command"]: e for e in json.load(open(os.path.join(d3, "summary.json")))["insn_rmi"]}
+    dl = rmi.get("GRANULE_RANGE_DELEGATE", {})
+    check(dl.get("calls") == 2 and dl.get("flagged_calls") == 1 and dl.get("fid") == "0xC40001F1",
+          f"RANGE_DELEGATE: 2 calls + 1 flagged, got {dl}")
+    check(dl.get("el3") == {"min": 2185, "p50": 2185, "max": 2185} and
+          dl.get("rmm", {}).get("max") == 259, f"RANGE_DELEGATE worlds: {dl}")
+    check(rmi.get("REC_ENTER", {}).get("rmm", {}).get("p50") == 9193, "REC_ENTER's RMM count")
+    check("OP_MEM_DONATE" in rmi, f"a command outside the model is named: {sorted(rmi)}")
+    check(not any(e["fid"] == "0x84000000" for e in rmi.values()), "PSCI is not an RMI call")
+    check("insn_rmi" in json.load(open(os.path.join(d3, "meta.json")))["insn"],
+          "meta.json says what insn_rmi is")
 
     cases = [("run id", dict(run_id="rid-other")), ("vcpus", dict(vcpus_override=3)),
              ("fault count", dict(drop=1)), ("truncated", dict(end=False))]
