@@ -64,16 +64,9 @@ t1=$(date +%s)
 echo "insn-e2e.sh: assemble $((t1 - t0)) s"
 
 # boot NAME RUN_ID [PLUGIN_ARGS]: boots into $out/NAME, prints its seconds.
+. "$here/timed-boot.sh"
 boot() {
-	local name=$1 rid=$2 plug=${3:-} s e
-	s=$(date +%s.%N)
-	RMEB_QEMU_APPEND="rmeb.run_id=$rid" RMEB_QEMU_PLUGIN="$plug" \
-		"$here/boot.sh" "$out/host" "$out/$name" "$limit" >&2 ||
-		{ echo "insn-e2e.sh: boot $name failed (console: $out/$name/console.log)" >&2; return 1; }
-	grep -q '^RMEB-STEP insn 0' "$out/$name/console.log" ||
-		{ echo "insn-e2e.sh: the run inside boot $name failed (console: $out/$name/console.log)" >&2; return 1; }
-	e=$(date +%s.%N)
-	echo "$s $e" | awk '{printf "%.1f", $2 - $1}'
+	RMEB_QEMU_APPEND="rmeb.run_id=$2" timed_boot insn-e2e.sh "$out/host" "$out" "$1" insn "$limit" "${3:-}"
 }
 
 tag=$$-$(date +%s)

@@ -53,16 +53,9 @@ out=$(cd "$out" && pwd)
 python3 "$here/insn-stages.py" ranges "$sysmap" "$out/stages" || exit 1
 
 # boot NAME [PLUGIN_ARGS]: boots into $out/NAME, prints its seconds.
+. "$here/timed-boot.sh"
 boot() {
-	local name=$1 plug=${2:-} s e
-	s=$(date +%s.%N)
-	RMEB_QEMU_FIRMWARE="$flash" RMEB_QEMU_PLUGIN="$plug" \
-		"$here/boot.sh" "$out" "$out/$name" "$limit" >&2 ||
-		{ echo "realm-insn.sh: boot $name failed (console: $out/$name/console.log)" >&2; return 1; }
-	grep -q '^RMEB-STEP realm-insn 0' "$out/$name/console.log" ||
-		{ echo "realm-insn.sh: the run inside boot $name failed (console: $out/$name/console.log)" >&2; return 1; }
-	e=$(date +%s.%N)
-	echo "$s $e" | awk '{printf "%.1f", $2 - $1}'
+	RMEB_QEMU_FIRMWARE="$flash" timed_boot realm-insn.sh "$out" "$out" "$1" realm-insn "$limit" "${2:-}"
 }
 
 declare -A secs=()
