@@ -800,7 +800,8 @@ static int merge_loaded(const struct insn_merge_opts *o, struct plugin_out *p,
 	if (!rc)
 		rc = pair_rows(p, r, runs, row_span, err, len);
 	const struct json_value *abi = json_get(meta, "abi");
-	qsort(p->calls, p->n_calls, sizeof(*p->calls), by_fid);
+	if (p->n_calls) /* qsort's base may not be NULL, even for no elements */
+		qsort(p->calls, p->n_calls, sizeof(*p->calls), by_fid);
 	struct summary_arg sa = { r, &c, p, row_span, runs->array.count, buf,
 				  json_as_string(abi) && !strcmp(json_as_string(abi), "1.0") ?
 				  RMI_ABI_1_0 : RMI_ABI_2_0 };
