@@ -50,9 +50,6 @@ struct rmi_call {
 	unsigned flags;
 };
 
-#define RMI_FID_FIRST 0xC4000150ULL /* SMCCC: the RMI function range */
-#define RMI_FID_LAST  0xC40002CFULL
-
 struct plugin_out {
 	char *run_id, *qemu, *markers, *security, *missing, *plugin_version;
 	struct rmi_call *calls;
@@ -621,19 +618,22 @@ static void write_dist(struct json_writer *w, const char *key, uint64_t *v, size
 }
 
 /* RMM 2.0 commands the RMM model does not implement (no slot): their spec
- * names (DEN0137 2.0-bet1 function IDs), so that insn_rmi names them too. */
+ * names, so that insn_rmi names them too. */
 static const struct { uint64_t fid; const char *name; } unmodeled_rmi[] = {
-	{ 0xC400016E, "RMM_CONFIG_SET" }, { 0xC40001E1, "GRANULE_TRACKING_GET" },
-	{ 0xC40001E3, "GRANULE_TRACKING_SET" }, { 0xC40001EC, "RMM_CONFIG_GET" },
-	{ 0xC40001F3, "GPT_L1_CREATE" }, { 0xC40001F4, "GPT_L1_DESTROY" },
-	{ 0xC4000202, "RMM_ACTIVATE" }, { 0xC4000208, "OP_MEM_DONATE" },
-	{ 0xC4000209, "OP_MEM_RECLAIM" }, { 0xC400020A, "OP_CANCEL" },
+	{ RMI_RMM_CONFIG_SET, "RMM_CONFIG_SET" }, { RMI_GRANULE_TRACKING_GET, "GRANULE_TRACKING_GET" },
+	{ RMI_GRANULE_TRACKING_SET, "GRANULE_TRACKING_SET" }, { RMI_RMM_CONFIG_GET, "RMM_CONFIG_GET" },
+	{ RMI_GPT_L1_CREATE, "GPT_L1_CREATE" }, { RMI_GPT_L1_DESTROY, "GPT_L1_DESTROY" },
+	{ RMI_RMM_ACTIVATE, "RMM_ACTIVATE" }, { RMI_OP_MEM_DONATE, "OP_MEM_DONATE" },
+	{ RMI_OP_MEM_RECLAIM, "OP_MEM_RECLAIM" }, { RMI_OP_CANCEL, "OP_CANCEL" },
 };
 
+/* The spec name of an RMI function ID under ABI, or NULL: the model's
+ * commands, and for 2.0 also those it does not implement. */
 static const char *rmi_name(uint64_t fid, enum rmi_abi abi)
 {
 	const char *name = rmi_command_name_of_slot(rmi_command_slot_abi(fid, abi));
-	for (size_t i = 0; !name && i < sizeof(unmodeled_rmi) / sizeof(unmodeled_rmi[0]); i++)
+	for (size_t i = 0; !name && abi == RMI_ABI_2_0 &&
+			   i < sizeof(unmodeled_rmi) / sizeof(unmodeled_rmi[0]); i++)
 		if (unmodeled_rmi[i].fid == fid)
 			name = unmodeled_rmi[i].name;
 	return name;
@@ -644,8 +644,7 @@ static void write_rmi_command(struct json_writer *w, const struct rmi_call *c, s
 			      enum rmi_abi abi, uint64_t *buf)
 {
 	char fid[24];
-	const char *name = abi == RMI_ABI_2_0 ? rmi_name(c[0].fid, abi) :
-			   rmi_command_name_of_slot(rmi_command_slot_abi(c[0].fid, abi));
+	const char *name = rmi_name(c[0].fid, abi);
 	size_t ok = 0;
 	snprintf(fid, sizeof(fid), "0x%" PRIX64, c[0].fid);
 	json_begin_object(w);

@@ -45,9 +45,6 @@
 #define PSCI_VERSION    0x84000000UL
 #define PSCI_SYSTEM_OFF 0x84000008UL
 #define BARE_SMCS       8            /* PSCI_VERSION calls before the image's */
-#define RMI_RMM_CONFIG_GET 0xC40001ECUL /* RMM 2.0: once per boot, before any realm */
-#define RMI_RMM_CONFIG_SET 0xC400016EUL
-#define RMI_RMM_ACTIVATE   0xC4000202UL
 #define RMM_BOOT_CALLS     3
 #define REC_EXIT_REASON 0x800        /* RmiRecRun.exit.exit_reason */
 
@@ -59,7 +56,6 @@
 #define DONATE_BLK_SIZE(x2)  ((x2) & 3u)            /* 0: 4 KiB pages */
 #define DONATE_BLK_COUNT(x2) (((x2) >> 2) & 0x3fffu)
 #define DONATE_STATE(x2)     (((x2) >> 17) & 1u)    /* 0: delegated */
-#define RMI_OP_MEM_DONATE    RMI_FID(0xB8)          /* not in the model's ABI (abi/rmi.h) */
 #define SRO_MAX_STEPS        64
 /* The driver's granule pool for donations: 32 MiB above its base. */
 #define POOL_OFFSET          0x2000000UL

@@ -100,6 +100,28 @@ static inline uint64_t rtt_level_map_size(int level)
 #define RMI_REALM_TERMINATE           RMI_FID(0xB1)
 #define RMI_OP_CONTINUE               RMI_FID(0xB3)
 
+/*
+ * RMI 2.0 commands the RMM model does not implement, named here so that
+ * what issues them (tools/rmi_smc_driver) and what names them in results
+ * (bench/report/insn_merge.c) share one number: the host's once-per-boot
+ * RMM set-up, granule tracking, GPT level-1 tables, and the memory
+ * transfer of the stateful operations.
+ */
+#define RMI_RMM_CONFIG_SET            RMI_FID(0x1E)
+#define RMI_GRANULE_TRACKING_GET      RMI_FID(0x91)
+#define RMI_GRANULE_TRACKING_SET      RMI_FID(0x93)
+#define RMI_RMM_CONFIG_GET            RMI_FID(0x9C)
+#define RMI_GPT_L1_CREATE             RMI_FID(0xA3)
+#define RMI_GPT_L1_DESTROY            RMI_FID(0xA4)
+#define RMI_RMM_ACTIVATE              RMI_FID(0xB2)
+#define RMI_OP_MEM_DONATE             RMI_FID(0xB8)
+#define RMI_OP_MEM_RECLAIM            RMI_FID(0xB9)
+#define RMI_OP_CANCEL                 RMI_FID(0xBA)
+
+/* The SMCCC range of RMI function IDs, first and last. */
+#define RMI_FID_FIRST                 RMI_FID(0x000)
+#define RMI_FID_LAST                  RMI_FID(0x17F)
+
 /* ---- RmiRttEntryState (RTT_READ_ENTRY X2) ---- */
 #define RMI_UNASSIGNED    0
 #define RMI_ASSIGNED      1
