@@ -162,12 +162,16 @@ def cells(line):
     return [c.strip().replace("**", "").replace("`", "") for c in line.strip().strip("|").split("|")]
 
 
+insn_cache = {}  # results dir -> {run index: metrics}: one read per directory
+
+
 def insn(run, column, stat="p50"):
     """A merged instruction column's statistic for one run (summary.json
     "insn", written by `rme-bench insn merge`)."""
-    with open(os.path.join(run["_dir"], "summary.json")) as f:
-        entry = next(e for e in json.load(f)["insn"] if e["run"] == run["_id"])
-    return entry["metrics"][column][stat]
+    if run["_dir"] not in insn_cache:
+        with open(os.path.join(run["_dir"], "summary.json")) as f:
+            insn_cache[run["_dir"]] = {e["run"]: e["metrics"] for e in json.load(f)["insn"]}
+    return insn_cache[run["_dir"]][run["_id"]][column][stat]
 
 
 def check_table(path, lineno, lines, src, keys, exprs):
