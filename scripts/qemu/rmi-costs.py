@@ -181,7 +181,6 @@ def main(argv):
     groups, flagged, final = {}, [], {}
     if bare:
         groups[("PSCI_VERSION", "bare SMC", "-")] = bare
-    first_fid = {}
     for k, ((fid, st, flags, v), (line, ufid, ux0, _, exitr)) in enumerate(zip(pcalls, ucalls)):
         if fid != ufid or (not flags and st != ux0):
             die(f"call {k + 1}: the plugin has FID 0x{fid:x} status 0x{st:x}, the driver "
@@ -192,13 +191,13 @@ def main(argv):
             die(f"{argv[2]} has no command at line {line}")
         else:
             words, tag = cmds[line]
+        command = words[0]
         # A line's first call is its command; later ones (same line) are the
         # steps the driver took to finish it (RMI_INCOMPLETE): named by FID.
-        if line and (first_fid.setdefault(line, fid) != fid or line in final):
-            words, tag = [STEP_CALLS.get(fid, f"0x{fid:x}")], f"{words[0]} step"
+        if line and line in final:
+            words, tag = [STEP_CALLS.get(fid, f"0x{fid:x}")], f"{command} step"
         sname = status_name(ux0)
-        final[line] = (words[0] if tag is None or not tag.endswith(" step") else
-                       tag[:-5], sname)
+        final[line] = (command, sname)
         if flags:
             flagged.append(f"line {line} {words[0]} flags {flags}")
             continue
