@@ -56,12 +56,11 @@ def main(argv):
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "rmi_costs.dat"), "w") as f:
             f.write("\n".join(lines) + "\n")
-        title = ("RMI commands on aarch64 TF-RMM + TF-A under QEMU TCG: emulated instructions "
+        title = ("RMI 2.0 commands on aarch64 TF-RMM + TF-A under QEMU TCG (emulator): instructions "
                  "per call (median), by world")
         foot = (f"data: {os.path.basename(qcsv)} ({head[0] if head else 'no provenance'}); "
-                f"markers: {os.path.basename(hcsv)} rmm_ir (RMM 2.0 at another revision, 9a7f8ef46378; "
-                "REC_ENTER: 1.0; docs/qemu.md). "
-                "Emulated counts, not times.")
+                f"markers: {os.path.basename(hcsv)} (RMM 2.0 at another revision, 9a7f8ef46378; "
+                "REC_ENTER 1.0). Emulated counts, not times.")
         tmp = out + ".tmp.png"
         p = subprocess.run(["gnuplot", "-e", f"fmt='png'; outfile='{tmp}'; figtitle='{title}'; "
                             f"footnote='{foot}'; datadir='{d}'; plotsdir='{os.path.abspath(plots)}'",
