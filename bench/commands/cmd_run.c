@@ -761,6 +761,7 @@ static int record_run(struct results_writer *w, const struct run_config *cfg,
 		/* Thread interleaving: what makes multi-vCPU counts of one seed
 		 * differ (docs/sim-backend.md, "Counts at more than one vCPU"). */
 		{ "rtt_create_lost", (double)r->rtt_create_lost },
+		{ "rtt_recreated", (double)r->rtt_recreated },
 		{ "spare_rtt_taken", (double)r->spare_taken },
 		{ "spare_rtt_kept", (double)r->spare_kept },
 		{ "spare_rtt_full", (double)r->spare_full },

@@ -426,6 +426,7 @@ static void collect_counts(struct sim_env *env, struct run_result *res)
 		res->unexpected_exits += n->unexpected_exits;
 		res->races += v->stats.races;
 		res->rtt_create_lost += v->stats.rtt_create_lost;
+		res->rtt_recreated += v->stats.rtt_recreated;
 		res->spare_taken += v->stats.spare_taken;
 		res->spare_kept += v->stats.spare_kept;
 		res->spare_full += v->stats.spare_full;

@@ -4,6 +4,7 @@
 #include "kvm/realm.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kvm/lifecycle.h"
@@ -158,6 +159,38 @@ void realm_free_rtt(struct kvm_vcpu *vcpu, uint64_t pa)
 	realm_free_delegated(vcpu, pa);
 }
 
+/* The fold scan folded the level-LEVEL table at MAP_IPA: remember it. */
+static void note_scan_fold(struct realm *realm, uint64_t map_ipa, int level)
+{
+	pthread_mutex_lock(&realm->folded_lock);
+	if (realm->n_folded == realm->cap_folded) {
+		size_t cap = realm->cap_folded ? 2 * realm->cap_folded : 16;
+		uint64_t *n = realloc(realm->folded, cap * sizeof(*n));
+		if (n) {
+			realm->folded = n;
+			realm->cap_folded = cap;
+		}
+	}
+	if (realm->n_folded < realm->cap_folded) /* else uncounted: out of memory */
+		realm->folded[realm->n_folded++] = map_ipa | (uint64_t)level;
+	pthread_mutex_unlock(&realm->folded_lock);
+}
+
+/* Whether an RTT_CREATE made again a table the fold scan had folded (and
+ * forget it: the next fold of it is noted again). */
+static bool take_scan_fold(struct realm *realm, uint64_t map_ipa, int level)
+{
+	bool found = false;
+	pthread_mutex_lock(&realm->folded_lock);
+	for (size_t i = 0; i < realm->n_folded && !found; i++)
+		if (realm->folded[i] == (map_ipa | (uint64_t)level)) {
+			realm->folded[i] = realm->folded[--realm->n_folded];
+			found = true;
+		}
+	pthread_mutex_unlock(&realm->folded_lock);
+	return found;
+}
+
 int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 			    int max_level)
 {
@@ -183,6 +216,8 @@ int realm_create_rtt_levels(struct kvm_vcpu *vcpu, uint64_t ipa, int level,
 			realm_free_rtt(vcpu, rtt);
 			continue;
 		}
+		if (ret == RMI_SUCCESS && take_scan_fold(realm, map_ipa, level))
+			vcpu->stats.rtt_recreated++;
 		if (ret != RMI_SUCCESS) {
 			realm_free_rtt(vcpu, rtt);
 			kvm_set_error("RTT_CREATE ipa %#llx level %d: status %u index %u",
@@ -322,6 +357,7 @@ int realm_fold_rtt_level(struct kvm_vcpu *vcpu, int level, uint64_t start, uint6
 		next = aligned + map_size;
 		if (status == RMI_SUCCESS) {
 			vcpu->stats.scan_folded++;
+			note_scan_fold(&vcpu->kvm->realm, aligned, level);
 			realm_free_delegated(vcpu, rtt);
 		} else if (status == RMI_ERROR_RTT) {
 			if (level == RTT_MAX_LEVEL || (int)index < level) {
@@ -515,6 +551,8 @@ int realm_create(struct kvm *kvm)
 		return err;
 	realm_rtt_geometry(realm->ia_bits, &realm->rtt_level_start, &realm->rtt_num_start);
 	realm->spare_page = PHYS_NONE;
+	pthread_mutex_init(&realm->folded_lock, NULL);
+	realm->n_folded = 0;
 
 	if (alloc_delegated_page(kvm, 1, &realm->rd) != RMI_SUCCESS ||
 	    alloc_delegated_page(kvm, realm->rtt_num_start, &realm->rtt_base) != RMI_SUCCESS) {
@@ -699,6 +737,9 @@ void realm_destroy(struct kvm *kvm)
 	if (realm->spare_page != PHYS_NONE)
 		realm_free_delegated(ctx, realm->spare_page);
 	realm->spare_page = PHYS_NONE;
+	free(realm->folded);
+	realm->folded = NULL;
+	realm->n_folded = realm->cap_folded = 0;
 	uint64_t destroyed = rmi_realm_destroy(&ctx->rmi, realm->rd);
 
 	kvm_phase_mark(kvm, LIFECYCLE_REALM_DESTROY);

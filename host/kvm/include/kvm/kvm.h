@@ -140,6 +140,13 @@ struct realm {
 	uint64_t vmid;
 	uint64_t spare_page;     /* delegated RTT page kept for reuse, or
 				  * PHYS_NONE (policy->spare_rtt_page) */
+	/* Tables the fold scan folded (map IPA | level), so that an
+	 * RTT_CREATE making one again counts as a re-creation
+	 * (vcpu_stats.rtt_recreated). Scan folds are few: a short list under
+	 * a lock, off the fault path unless a fold happened. */
+	pthread_mutex_t folded_lock;
+	uint64_t *folded;
+	size_t n_folded, cap_folded;
 };
 
 /* The guest's clock, as the guest payload stamps it (CNTVCT on hardware). */
@@ -158,6 +165,7 @@ struct vcpu_stats {
 	/* The events that make multi-vCPU counts differ between runs of one
 	 * seed (thread interleaving, not the pattern): */
 	uint64_t rtt_create_lost; /* RTT_CREATE refused: another vCPU made the table */
+	uint64_t rtt_recreated;   /* RTT_CREATE of a table the fold scan had folded */
 	uint64_t spare_taken;     /* an RTT page from the realm's spare (no DELEGATE) */
 	uint64_t spare_kept;      /* a freed RTT page kept as the spare (no UNDELEGATE) */
 	uint64_t spare_full;      /* a freed RTT page undelegated: the spare was taken */

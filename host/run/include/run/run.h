@@ -161,7 +161,8 @@ struct run_result {
 	/* host side */
 	uint64_t races, mmio_exits, irq_exits, leaked_granules;
 	/* interleaving events (struct vcpu_stats): why multi-vCPU counts vary */
-	uint64_t rtt_create_lost, spare_taken, spare_kept, spare_full, scan_folded, scan_refused;
+	uint64_t rtt_create_lost, rtt_recreated, spare_taken, spare_kept, spare_full, scan_folded,
+		 scan_refused;
 	uint64_t host_page_ins;        /* page_pin calls that had to fault host
 					* memory in (0 when prefaulted) */
 	/* perf counters of the vCPU threads over the run phase, summed over
